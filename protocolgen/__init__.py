@@ -1,0 +1,26 @@
+"""protocolgen: multi-agency child safeguarding information-sharing paperwork from agency profiles.
+
+The public API; the command line (``protocolgen.cli``) only calls these.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .area import LoadedArea, inspect_area, load_area  # noqa: E402
+from .errors import Diagnostic, ProtocolgenError, ValidationFailed  # noqa: E402
+from .build import BuildOptions, BuildResult, build, status  # noqa: E402
+
+__all__ = [
+    "BuildOptions",
+    "BuildResult",
+    "Diagnostic",
+    "LoadedArea",
+    "ProtocolgenError",
+    "ValidationFailed",
+    "__version__",
+    "build",
+    "inspect_area",
+    "load_area",
+    "status",
+]

@@ -1,0 +1,376 @@
+"""Build: runs the stages (load, validate, resolve, render, write, record). The only module that knows them all.
+
+The build gathers every document in memory before it writes any; then it writes each changed file
+atomically, and the manifest last. A journal of the hashes about to be written lets a build killed midway
+recognise its own files on the next run, so they are not mistaken for hand edits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import __version__
+from .area import load_area
+from .errors import Diagnostic, OutputProblem
+from .manifest import (
+    JOURNAL_NAME,
+    MANIFEST_NAME,
+    Manifest,
+    Record,
+    atomic_write,
+    explain,
+    fingerprint,
+    next_version,
+    read_journal,
+    sha256,
+    summarise_inputs,
+)
+from .render import Renderer, bundled_templates, long_date
+from .resolve import DocInfo, HistoryRow, Job, resolve
+
+if TYPE_CHECKING:  # the Word writer is imported only when a build runs: validation stays quick
+    from .write import DocMeta, DocxWriter
+
+KIND_LABELS = {
+    "protocol": "Information sharing protocol",
+    "panel-notice": "Privacy notice for families",
+    "young-people": "Information for young people",
+    "agency-notice": "Privacy notice",
+    "consent-form": "Consent form",
+}
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    area_dir: Path = Path("agency_profiles")
+    out_dir: Path = Path("output")
+    only: tuple[str, ...] = ()
+    emit_markdown: bool = False
+    templates_dir: Path | None = None
+    reference_docx: Path | None = None
+    as_of: date | None = None
+    force: bool = False
+    strict: bool = False
+
+
+@dataclass
+class DocChange:
+    id: str
+    title: str
+    old_version: str | None
+    new_version: str
+    reasons: list[str]
+
+
+@dataclass
+class BuildResult:
+    written: list[str] = field(default_factory=list)  # output files written, relative to OUT
+    unchanged: list[str] = field(default_factory=list)  # document ids left as they were
+    edited: list[str] = field(default_factory=list)  # files kept because they were edited by hand
+    backups: list[str] = field(default_factory=list)
+    changes: list[DocChange] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    documents: int = 0
+
+
+@dataclass
+class StaleDoc:
+    id: str
+    reasons: list[str]
+
+
+def render_markdown(job: Job, renderer: Renderer, doc: DocInfo | None = None) -> str:
+    """The job's Markdown: its template rendered with its context and ``doc`` (version, history)."""
+    return renderer.render(job.template, {**job.context, "doc": doc or job.doc})
+
+
+def doc_meta(job: Job, doc: DocInfo) -> DocMeta:
+    from .write import DocMeta
+
+    area = job.context["area"]
+    keywords = [area.name, KIND_LABELS[job.kind], "information sharing", "safeguarding children"]
+    if "panel" in job.context:
+        keywords.insert(1, job.context["panel"].name)
+    return DocMeta(
+        title=doc.title,
+        subject=str(job.context["subject"]),
+        author=area.issuing_body,
+        keywords=tuple(keywords),
+        created=area.issue_date,
+        version=doc.version,
+        issue_date_text=long_date(doc.issue_date),
+        reference=doc.reference,
+        numbered_headings=job.kind == "protocol",
+    )
+
+
+def _outputs(job: Job) -> list[str]:
+    return [f"{job.id}.docx", *([f"{job.id}.html"] if job.html else [])]
+
+
+def preview(area_dir: str = "agency_profiles", job_id: str = "panels/complex-needs/protocol") -> str:
+    """Developer helper: the Markdown of one document of an area."""
+    jobs = {job.id: job for job in resolve(load_area(area_dir))}
+    return render_markdown(jobs[job_id], Renderer())
+
+
+class _Inputs:
+    """Fingerprints shared by every job of a build: templates, house style, protocolgen itself."""
+
+    def __init__(self, renderer: Renderer, reference: Path | None):
+        self.renderer = renderer
+        self.reference_hash = sha256((reference or bundled_templates() / "reference.docx").read_bytes())
+        self._template: dict[str, str] = {}
+
+    def of(self, job: Job) -> dict:
+        if job.template not in self._template:
+            self._template[job.template] = self.renderer.fingerprint(job.template)
+        summary = summarise_inputs(job.inputs)
+        summary.update(template=self._template[job.template], reference_docx=self.reference_hash,
+                       protocolgen=__version__)
+        return summary
+
+
+def _check_output_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputProblem(f"{out_dir}: exists and is not a folder")
+
+
+def status(options: BuildOptions) -> tuple[list[StaleDoc], list[str], list[Diagnostic]]:
+    """Stale documents with reasons, and hand-edited files; writes nothing."""
+    loaded = load_area(options.area_dir, options.strict)
+    renderer = Renderer(options.templates_dir)
+    inputs = _Inputs(renderer, options.reference_docx)
+    manifest = Manifest.read(options.out_dir)
+    stale: list[StaleDoc] = []
+    edited: list[str] = []
+    for job in resolve(loaded, options.as_of, options.only):
+        record = manifest.documents.get(job.id)
+        summary = inputs.of(job)
+        if record is None:
+            stale.append(StaleDoc(job.id, ["never built" if not manifest.problem else "manifest unreadable"]))
+            continue
+        reasons = explain(record.inputs, summary) if record.fingerprint != fingerprint(summary) else []
+        for rel in _outputs(job):
+            path = options.out_dir / rel
+            if not path.exists():
+                reasons.append(f"{rel} is missing")
+            elif sha256(path.read_bytes()) != record.files.get(rel):
+                edited.append(rel)
+        if reasons:
+            stale.append(StaleDoc(job.id, reasons))
+    return stale, edited, loaded.warnings
+
+
+def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Job]] | None = None) -> BuildResult:
+    """Validate the area, then (re)write every document whose inputs or content changed."""
+    from .write import DocMeta, DocxWriter, render_html
+
+    loaded = load_area(options.area_dir, options.strict)  # raises before anything is written
+    _check_output_dir(options.out_dir)
+    out = options.out_dir
+    result = BuildResult(warnings=loaded.warnings)
+    renderer = Renderer(options.templates_dir)
+    writer = DocxWriter(options.reference_docx)
+    inputs = _Inputs(renderer, options.reference_docx)
+    manifest = Manifest.read(out)
+    if manifest.problem:
+        result.notes.append(f"{manifest.problem}; rebuilding every document")
+    journal = read_journal(out)
+    jobs = resolve(loaded, options.as_of, options.only)
+    result.documents = len(jobs)
+
+    # 1. Gather: render every changed document in memory.
+    planned: list[tuple[Job, Record, dict[str, bytes]]] = []
+    for job in progress(jobs) if progress else jobs:
+        summary = inputs.of(job)
+        fp = fingerprint(summary)
+        old = manifest.documents.get(job.id)
+        files_ok = old is not None and all(
+            (out / rel).exists() for rel in _outputs(job)
+        )
+        if old is not None and old.fingerprint == fp and files_ok and not options.emit_markdown:
+            result.unchanged.append(job.id)
+            continue
+        history = tuple(HistoryRow(h["version"], date.fromisoformat(h["date"]), h["summary"]) for h in (old.history if old else []))
+        doc = dataclasses.replace(job.doc, version=old.version if old else "1.0", history=history)
+        markdown = render_markdown(job, renderer, doc)
+        if old is not None and sha256(markdown) == old.content and files_ok:
+            # Inputs moved but the document reads the same: record the new fingerprint only.
+            manifest.documents[job.id] = dataclasses.replace(old, fingerprint=fp, inputs=summary)
+            if options.emit_markdown:
+                planned.append((job, manifest.documents[job.id], {f"{job.id}.md": markdown.encode()}))
+            else:
+                result.unchanged.append(job.id)
+            continue
+        if old is not None:
+            reasons = explain(old.inputs, summary) or ["output files missing"]
+            version = next_version(old.version)
+            row = {"version": version, "date": job.doc.issue_date.isoformat(), "summary": _sentence(reasons)}
+            doc = dataclasses.replace(doc, version=version,
+                                      history=(*history, HistoryRow(version, job.doc.issue_date, row["summary"])))
+            markdown = render_markdown(job, renderer, doc)
+            new_history = [*old.history, row]
+        else:
+            reasons = ["new document"]
+            version = "1.0"
+            new_history = [{"version": "1.0", "date": job.doc.issue_date.isoformat(), "summary": "First issue"}]
+        meta = doc_meta(job, doc)
+        files = {f"{job.id}.docx": writer.render(markdown, meta)}
+        if job.html:
+            files[f"{job.id}.html"] = render_html(markdown, meta).encode("utf-8")
+        if options.emit_markdown:
+            files[f"{job.id}.md"] = markdown.encode("utf-8")
+        record = Record(fp, sha256(markdown), version, new_history, summary,
+                        {rel: sha256(data) for rel, data in files.items() if not rel.endswith(".md")},
+                        title=job.doc.title, group=_group(job))
+        planned.append((job, record, files))
+        if old is None or old.version != version:
+            result.changes.append(DocChange(job.id, job.doc.title, old.version if old else None, version, reasons))
+
+    # 2. Protect hand edits: a file whose bytes we did not write is kept unless --force (then backed up).
+    to_write: list[tuple[Job, Record, dict[str, bytes]]] = []
+    for job, record, files in planned:
+        conflicts = []
+        for rel, data in files.items():
+            path = out / rel
+            if rel.endswith(".md") or not path.exists():
+                continue
+            current = sha256(path.read_bytes())
+            ours = manifest.known_hashes(rel) | ({journal[rel]} if rel in journal else set())
+            if current not in ours and current != sha256(data):
+                conflicts.append(rel)
+        if conflicts and not options.force:
+            result.edited.extend(conflicts)
+            result.changes = [c for c in result.changes if c.id != job.id]
+            continue
+        for rel in conflicts:
+            path = out / rel
+            backup = path.with_name(f"{path.stem}.edited-{sha256(path.read_bytes())[:8]}{path.suffix}")
+            atomic_write(backup, path.read_bytes())
+            result.backups.append(backup.relative_to(out).as_posix())
+        to_write.append((job, record, files))
+
+    # 3. Write: journal first, then each file atomically, then reports, and the manifest last.
+    if to_write:
+        pending = {rel: sha256(data) for _, _, files in to_write for rel, data in files.items()}
+        atomic_write(out / JOURNAL_NAME, _json(pending))
+    for job, record, files in to_write:
+        for rel, data in files.items():
+            path = out / rel
+            if not path.exists() or path.read_bytes() != data:
+                atomic_write(path, data)
+                result.written.append(rel)
+        manifest.documents[job.id] = record
+    if not options.only:
+        live = {job.id for job in jobs}
+        result.removed = sorted(set(manifest.documents) - live)
+        for gone in result.removed:
+            del manifest.documents[gone]
+    if result.changes:
+        report_md = changes_markdown(result.changes, loaded.area.name, loaded.area.issue_date)  # type: ignore[union-attr]
+        atomic_write(out / "changes.md", report_md.encode("utf-8"))
+        meta = DocMeta(title=f"{loaded.area.name}: changes to documents", subject="What changed in this build",  # type: ignore[union-attr]
+                       author=loaded.area.issuing_body, keywords=("changes",), created=loaded.area.issue_date,  # type: ignore[union-attr]
+                       version="1.0", issue_date_text=long_date(loaded.area.issue_date), numbered_headings=False)  # type: ignore[union-attr]
+        atomic_write(out / "changes.docx", writer.render(report_md, meta))
+        result.written += ["changes.md", "changes.docx"]
+    index = index_html(manifest, loaded.area.name).encode("utf-8")  # type: ignore[union-attr]
+    if _differs(out / "index.html", index):
+        atomic_write(out / "index.html", index)
+        result.written.append("index.html")
+    manifest_bytes = manifest.to_json().encode("utf-8")
+    if _differs(out / MANIFEST_NAME, manifest_bytes):
+        atomic_write(out / MANIFEST_NAME, manifest_bytes)
+    (out / JOURNAL_NAME).unlink(missing_ok=True)
+    return result
+
+
+def _group(job: Job) -> str:
+    owner = job.context.get("panel") or job.context["agency"].agency
+    return owner.name
+
+
+def _differs(path: Path, data: bytes) -> bool:
+    return not path.exists() or path.read_bytes() != data
+
+
+def _json(value: dict) -> bytes:
+    import json
+
+    return (json.dumps(value, indent=1, sort_keys=True) + "\n").encode("utf-8")
+
+
+def _sentence(reasons: list[str]) -> str:
+    text = "; ".join(reasons)
+    return text[0].upper() + text[1:] + "."
+
+
+def changes_markdown(changes: list[DocChange], area_name: str, issued: date) -> str:
+    """The change report: per document, what changed since the last build, for re-circulation."""
+    from .render import md_escape
+
+    lines = [
+        f"These documents of {md_escape(area_name)} changed in this build. Re-circulate each for sign-off "
+        "where its content changed.",
+        "",
+    ]
+    for change in sorted(changes, key=lambda c: c.id):
+        lines.append(f"## {md_escape(change.title)}")
+        lines.append("")
+        version = (f"Version {change.old_version} to {change.new_version}" if change.old_version
+                   else f"New document, version {change.new_version}")
+        lines.append(f"File: {md_escape(change.id)}. {version}.")
+        lines.append("")
+        lines.extend(f"- {md_escape(reason)}" for reason in change.reasons)
+        lines.append("")
+    return "\n".join(lines)
+
+
+def index_html(manifest: Manifest, area_name: str) -> str:
+    """A page linking every document, grouped by panel and by agency."""
+    groups: dict[str, list[str]] = {}
+    for doc_id in sorted(manifest.documents):
+        folder = doc_id.rsplit("/", 1)[0]
+        groups.setdefault(folder, []).append(doc_id)
+    esc = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en-GB">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(area_name)}: documents</title>",
+        "<style>body{font-family:Arial,Helvetica,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;"
+        "line-height:1.5;color:#1b1b1b}h2{margin-top:2rem;border-bottom:1px solid #ccc}a{color:#1d4f91}</style>",
+        "</head>",
+        "<body>",
+        "<main>",
+        f"<h1>{esc(area_name)}: documents</h1>",
+    ]
+    for section, label in (("panels", "Panels"), ("agencies", "Agencies")):
+        folders = [f for f in groups if f.startswith(section + "/")]
+        if not folders:
+            continue
+        parts.append(f"<h2>{label}</h2>")
+        for folder in folders:
+            first = manifest.documents[groups[folder][0]]
+            parts.append(f"<h3>{esc(first.group or folder.split('/', 1)[1])}</h3>")
+            parts.append("<ul>")
+            for doc_id in groups[folder]:
+                record = manifest.documents[doc_id]
+                for rel in sorted(record.files):
+                    fmt = "Word" if rel.endswith(".docx") else "web page"
+                    parts.append(f'<li><a href="{esc(rel)}">{esc(record.title or rel)}</a> '
+                                 f"({fmt}, version {esc(record.version)})</li>")
+            parts.append("</ul>")
+    parts += ["</main>", "</body>", "</html>", ""]
+    return "\n".join(parts)

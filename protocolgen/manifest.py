@@ -1,0 +1,159 @@
+"""The build manifest: what each document was built from, what was written, its version and history.
+
+Staleness is decided by content fingerprints, never by file times. Each document records a hash per input
+(and per top-level field of each input), so a stale document can say in plain words what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MANIFEST_NAME = ".protocolgen-manifest.json"
+JOURNAL_NAME = ".protocolgen-pending.json"
+FORMAT = 1
+
+
+def sha256(data: bytes | str) -> str:
+    return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def summarise_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """What the manifest keeps of a job's inputs: per input a hash per field, or the value if it is small."""
+    out: dict[str, Any] = {}
+    for name, value in inputs.items():
+        if isinstance(value, dict):
+            out[name] = {key: sha256(_canonical(item))[:16] for key, item in sorted(value.items())}
+        else:
+            out[name] = value
+    return out
+
+
+def fingerprint(summary: dict[str, Any]) -> str:
+    return sha256(_canonical(summary))
+
+
+def _label(name: str) -> str:
+    kind, _, ident = name.partition(":")
+    return f"{kind} {ident}" if ident else kind
+
+
+def explain(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Plain reasons why two input summaries differ, e.g. 'legislation x: title changed'."""
+    reasons: list[str] = []
+    for name in sorted(set(old) | set(new)):
+        before, after = old.get(name), new.get(name)
+        if before == after:
+            continue
+        if name == "members":
+            joined = sorted(set(after or []) - set(before or []))
+            left = sorted(set(before or []) - set(after or []))
+            before_ids = {m.split(":")[0]: m.split(":")[1] for m in before or []}
+            after_ids = {m.split(":")[0]: m.split(":")[1] for m in after or []}
+            for ident in sorted(set(after_ids) - set(before_ids)):
+                reasons.append(f"agency {ident}: joined the panel as {after_ids[ident]}")
+            for ident in sorted(set(before_ids) - set(after_ids)):
+                reasons.append(f"agency {ident}: left the panel")
+            for ident in sorted(set(before_ids) & set(after_ids)):
+                if before_ids[ident] != after_ids[ident]:
+                    reasons.append(f"agency {ident}: role changed from {before_ids[ident]} to {after_ids[ident]}")
+            if not reasons and (joined or left):
+                reasons.append("panel membership changed")
+            continue
+        if before is None:
+            reasons.append(f"{_label(name)}: now cited" if name.startswith("legislation:") else f"{_label(name)}: added")
+        elif after is None:
+            reasons.append(f"{_label(name)}: no longer cited" if name.startswith("legislation:") else f"{_label(name)}: removed")
+        elif isinstance(before, dict) and isinstance(after, dict):
+            fields = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+            reasons.append(f"{_label(name)}: {', '.join(fields)} changed")
+        elif name == "template":
+            reasons.append("template changed")
+        elif name == "reference_docx":
+            reasons.append("house style (reference .docx) changed")
+        elif name == "protocolgen":
+            reasons.append(f"protocolgen upgraded from {before} to {after}")
+        elif name == "as_of":
+            reasons.append(f"law as of {after} instead of {before}")
+        else:
+            reasons.append(f"{_label(name)} changed")
+    return reasons
+
+
+@dataclass
+class Record:
+    """What the manifest knows of one document."""
+
+    fingerprint: str
+    content: str  # hash of the Markdown rendered with this version
+    version: str
+    history: list[dict[str, str]]
+    inputs: dict[str, Any]
+    files: dict[str, str]  # path relative to OUT -> sha256 of the bytes written
+    title: str = ""
+    group: str = ""  # the panel or agency name, for the index
+
+    def to_json(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+@dataclass
+class Manifest:
+    documents: dict[str, Record] = field(default_factory=dict)
+    problem: str = ""  # why an existing manifest could not be used
+
+    @classmethod
+    def read(cls, out_dir: Path) -> Manifest:
+        path = out_dir / MANIFEST_NAME
+        if not path.exists():
+            return cls()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") != FORMAT:
+                raise ValueError(f"unknown format {data.get('format')!r}")
+            return cls({key: Record(**value) for key, value in data["documents"].items()})
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            return cls(problem=f"{path.name} could not be read ({exc.__class__.__name__}: {exc})")
+
+    def to_json(self) -> str:
+        body = {"format": FORMAT, "documents": {k: v.to_json() for k, v in sorted(self.documents.items())}}
+        return json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def known_hashes(self, relpath: str) -> set[str]:
+        return {rec.files[relpath] for rec in self.documents.values() if relpath in rec.files}
+
+
+def read_journal(out_dir: Path) -> dict[str, str]:
+    """Hashes of files an interrupted build was about to write: they are ours, not hand edits."""
+    try:
+        data = json.loads((out_dir / JOURNAL_NAME).read_text(encoding="utf-8"))
+        return {str(k): str(v) for k, v in data.items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temporary file and a rename: readers see the old bytes or the new, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def next_version(version: str) -> str:
+    major, _, minor = version.partition(".")
+    try:
+        return f"{int(major)}.{int(minor or 0) + 1}"
+    except ValueError:
+        return "1.0"

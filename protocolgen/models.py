@@ -1,0 +1,365 @@
+"""The data model: pydantic v2 models for the three file formats and the legislation register.
+
+Models only: no file I/O and no guidance rules here (those live in ``rules.py``). Every model forbids
+unknown fields, so a misspelled key is an error rather than silently ignored data. Field descriptions are
+the help text of ``protocolgen schema``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+# --- shared scalar types -------------------------------------------------------------------------------
+
+# XML 1.0 forbids most C0 control characters; a .docx cannot hold them, so they are refused at validation.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
+
+def _xml_safe(value: str) -> str:
+    bad = _XML_FORBIDDEN.search(value)
+    if bad:
+        raise ValueError(
+            f"contains the control character U+{ord(bad.group()):04X}, which a Word document cannot hold; "
+            "delete it (it often comes from copying text out of another program)"
+        )
+    return value
+
+
+def _safe_file_name(value: str) -> str:
+    if value in _WINDOWS_RESERVED:
+        raise ValueError(f"'{value}' cannot be used as a file name on Windows; choose another id")
+    return value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_xml_safe)]
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64),
+    AfterValidator(_safe_file_name),
+    Field(description="Lower-case letters, digits and single hyphens, e.g. 'north-police'. Used as a file name."),
+]
+LegislationKey = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=100),
+    Field(description="A key of the legislation register, e.g. 'children-act-2004-s11'."),
+]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+WebAddress = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://\S+$")]
+
+
+class Strict(BaseModel):
+    """Base for every file model: unknown fields are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+# --- vocabularies ---------------------------------------------------------------------------------------
+
+Nation = Literal["england", "wales"]
+Status = Literal["statutory", "voluntary", "private"]
+Sector = Literal[
+    "childrens_social_care",
+    "police",
+    "nhs_community_trust",
+    "nhs_acute_trust",
+    "integrated_care_board",
+    "gp_practice",
+    "maintained_school",
+    "academy",
+    "independent_school",
+    "early_years",
+    "youth_offending_team",
+    "probation",
+    "housing",
+    "leisure",
+    "youth_service",
+    "camhs",
+    "adult_mental_health",
+    "voluntary_community",
+    "interpreting_service",
+    "other",
+]
+HEALTH_SECTORS = frozenset(
+    {"nhs_community_trust", "nhs_acute_trust", "integrated_care_board", "gp_practice", "camhs", "adult_mental_health"}
+)
+EDUCATION_SECTORS = frozenset({"maintained_school", "academy", "independent_school", "early_years"})
+CRIME_SECTORS = frozenset({"police", "youth_offending_team", "probation"})
+SOCIAL_CARE_SECTORS = frozenset({"childrens_social_care"})
+
+Role = Literal["chair", "member", "adviser"]
+PanelKind = Literal[
+    "complex_needs_funding",
+    "early_help",
+    "youth_crime_prevention",
+    "strategy_discussion",
+    "child_protection_conference",
+    "mappa",
+    "hospital_mdt",
+    "other",
+]
+SpecialCategory = Literal[
+    "health",
+    "racial_or_ethnic_origin",
+    "religious_or_philosophical_beliefs",
+    "sex_life_or_sexual_orientation",
+    "genetic",
+    "biometric",
+    "political_opinions",
+    "trade_union_membership",
+]
+GdprBasis = Literal[
+    "public_task",
+    "legal_obligation",
+    "vital_interests",
+    "consent",
+    "legitimate_interests",
+    "recognised_legitimate_interest",
+    "contract",
+]
+ConsentApproach = Literal["sought_in_advance", "sought_at_referral", "not_sought"]
+Extent = Literal["England", "Wales", "E+W", "UK"]
+LegislationKind = Literal["duty", "power", "gateway", "framework", "guidance"]
+LegislationStatus = Literal["in_force", "not_yet_in_force", "repealed", "partly_repealed", "amended"]
+
+
+# --- shared parts ----------------------------------------------------------------------------------------
+
+
+class Contact(Strict):
+    """A way to reach a person or team. Give a job title or team rather than a private individual's name."""
+
+    role: Text = Field(description="Job title or team, e.g. 'Data Protection Officer'.")
+    name: Text | None = Field(None, description="A named person, if the agency publishes one.")
+    email: Email | None = None
+    phone: Text | None = None
+    address: Text | None = Field(None, description="Postal address on one line.")
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Contact:
+        if not (self.email or self.phone or self.address):
+            raise ValueError("a contact needs at least one of email, phone or address")
+        return self
+
+
+class Retention(Strict):
+    """How long one kind of record is kept. The period must be finite, e.g. '6 years' or '18 months'."""
+
+    records: Text = Field(description="The kind of record, e.g. 'panel minutes'.")
+    period: Text = Field(description="A finite period: a number and days, weeks, months or years, e.g. '6 years'.")
+    starts: Text = Field(description="When the period starts, e.g. 'after the case is closed'.")
+    disposal: Text = Field("securely destroyed", description="What happens at the end of the period.")
+
+
+_PERIOD = re.compile(r"^(\d{1,3})\s+(day|week|month|year)s?$", re.IGNORECASE)
+
+
+def parse_period(text: str) -> tuple[int, str] | None:
+    """'6 years' -> (6, 'year'); None when the text is not a finite period."""
+    match = _PERIOD.match(text.strip())
+    if not match or int(match.group(1)) == 0:
+        return None
+    return int(match.group(1)), match.group(2).lower()
+
+
+def _basis_shorthand(value: object) -> object:
+    # A bare register key is accepted as shorthand for {key: ...}.
+    return {"key": value} if isinstance(value, str) else value
+
+
+class LegalBasis(Strict):
+    """A register key the agency relies on, with the function it serves."""
+
+    key: LegislationKey
+    note: Text | None = Field(None, description="The function this provision serves for the agency.")
+
+
+class Records(Strict):
+    """What the agency records about children and how (guidance 4.33)."""
+
+    kinds: list[Text] = Field(min_length=1, description="The kinds of information recorded.")
+    system: Text = Field(description="How records are kept, e.g. 'an electronic case record system'.")
+    sharing_decisions: Text = Field(
+        description="How a decision to share, or not to share, is recorded, with its reasons (4.33)."
+    )
+
+
+class AccessRequests(Strict):
+    """How people see their own records (guidance 4.34)."""
+
+    how: Text = Field(description="How to ask, in plain words.")
+    contact: Contact
+    response_time: Text = Field("one month", description="How soon a request is answered.")
+
+
+class NoticeNeeds(Strict):
+    """Formats and languages the agency's public notices must be available in."""
+
+    formats: list[Text] = Field(default_factory=list, description="e.g. 'large print', 'easy read', 'audio'.")
+    languages: list[Text] = Field(default_factory=list, description="Languages other than English.")
+
+
+class AgencyContacts(Strict):
+    data_protection_officer: Contact
+    caldicott_guardian: Contact | None = Field(
+        None, description="Required for health and social care bodies (NHS confidentiality guardian)."
+    )
+    safeguarding_lead: Contact = Field(description="The designated safeguarding lead.")
+    general: Contact | None = Field(None, description="Where the public can reach the agency.")
+
+
+class Membership(Strict):
+    """The agency's seat on a panel. Panel membership is recorded here only, never in panel files."""
+
+    panel: Slug
+    role: Role
+    representative: Text = Field(description="The job title of the person who attends.")
+
+
+# --- the three file formats -------------------------------------------------------------------------------
+
+
+class Agency(Strict):
+    """agencies/<id>.yaml: one agency."""
+
+    id: Slug
+    name: Text
+    sector: Sector
+    status: Status = Field(description="statutory, voluntary or private.")
+    description: Text = Field(description="One or two plain sentences on what the agency does for children.")
+    website: WebAddress | None = None
+    statutory_basis: list[Annotated[LegalBasis, BeforeValidator(_basis_shorthand)]] = Field(
+        default_factory=list,
+        description="Register keys for the agency's legal basis to share (statutory bodies: 4.2, 4.7-4.9).",
+    )
+    contracted_by: Slug | None = Field(
+        None, description="The statutory agency whose functions this voluntary or private body carries out (4.8)."
+    )
+    uk_gdpr_bases: list[GdprBasis] = Field(
+        default_factory=list,
+        description="UK GDPR Article 6 bases. Left empty, public_task is used for statutory bodies.",
+    )
+    law_enforcement_processing: bool = Field(
+        False, description="Processes for law enforcement purposes under Part 3 of the Data Protection Act 2018."
+    )
+    contacts: AgencyContacts
+    records: Records
+    security: list[Text] = Field(min_length=1)
+    retention: list[Retention] = Field(min_length=1)
+    access_requests: AccessRequests
+    special_category_data: list[SpecialCategory] = Field(default_factory=list)
+    criminal_offence_data: bool = False
+    notice: NoticeNeeds = Field(default_factory=NoticeNeeds)
+    panels: list[Membership] = Field(default_factory=list)
+
+    @property
+    def is_health(self) -> bool:
+        return self.sector in HEALTH_SECTORS
+
+    @property
+    def is_education(self) -> bool:
+        return self.sector in EDUCATION_SECTORS
+
+    @property
+    def is_crime(self) -> bool:
+        return self.sector in CRIME_SECTORS
+
+
+class Consent(Strict):
+    """How the panel seeks consent and when it may go ahead without it (11.3; 4.17, 4.20)."""
+
+    approach: ConsentApproach
+    how: Text = Field(description="How consent is sought and recorded, in plain words.")
+    override: Text = Field(description="When the panel may share without consent, or against a refusal.")
+
+
+class Panel(Strict):
+    """panels/<id>.yaml: one multi-agency panel. Members come from the agencies' profiles."""
+
+    id: Slug
+    name: Text
+    kind: PanelKind
+    purpose: Text
+    chair: Slug = Field(description="The id of the agency that chairs the panel.")
+    information_shared: list[Text] = Field(min_length=1, description="What information is shared.")
+    information_level: Text = Field(description="At what level of detail it is shared.")
+    secondary_sharing: Text = Field(description="How far it is shared on, within and between agencies.")
+    recording: Text = Field(description="How information and decisions are recorded.")
+    security: list[Text] = Field(min_length=1)
+    retention: list[Retention] = Field(min_length=1)
+    consent: Consent
+    meeting_frequency: Text
+    how_families_are_told: Text
+    special_category_data: list[SpecialCategory] = Field(default_factory=list)
+    special_category_conditions: list[LegislationKey] = Field(
+        default_factory=list,
+        description="Register keys of the lawful condition for special category data, e.g. "
+        "'uk-gdpr-art-9' and 'data-protection-act-2018-sch-1-para-18'.",
+    )
+    criminal_offence_data: bool = False
+    legislation: list[LegislationKey] = Field(
+        default_factory=list, description="Further register keys the panel relies on (e.g. guidance)."
+    )
+    funding: Text | None = Field(None, description="For joint funding panels: how funding decisions are made.")
+    key_worker_reports: Text | None = Field(None, description="For Case Example 19 panels: key worker reports.")
+
+
+class Area(Strict):
+    """area.yaml: the partnership that issues the documents."""
+
+    name: Text = Field(description="The partnership's name.")
+    local_authority_areas: list[Text] = Field(min_length=1)
+    nation: Nation
+    issuing_body: Text
+    contact: Contact = Field(description="For questions and complaints about the documents.")
+    document_owner: Text = Field(description="The job title of the person who owns the documents.")
+    issue_date: date = Field(description="The documents' date. Never 'today': builds must be repeatable.")
+    review_interval_months: int = Field(ge=1, le=36)
+    reference_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$", max_length=24)] = Field(
+        description="Prefix of document references, e.g. 'WSCP-ISP'."
+    )
+    signed_copy_location: Text = Field(description="Where the signed copy of each protocol is kept.")
+    website: WebAddress | None = None
+    other_agreements: list[Text] = Field(
+        default_factory=list, description="The area's other agreements this protocol sits beside."
+    )
+
+
+class LegislationEntry(Strict):
+    """One entry of the legislation register."""
+
+    key: LegislationKey
+    title: Text
+    citation: Text
+    uri: WebAddress
+    extent: Extent
+    kind: LegislationKind
+    summary: Text = Field(description="Plain English: what it does.")
+    status: LegislationStatus
+    status_note: str = ""
+    replaced_by: list[LegislationKey] = Field(default_factory=list)
+    in_force_from: date | None = None
+    in_force_until: date | None = None
+    verified: bool = Field(description="False keeps the entry out of generated documents until checked.")
+    unverified: str = Field("", description="What about the entry is not yet checked. Never printed.")
+    source: str = ""
+
+    @property
+    def current(self) -> bool:
+        return self.status in ("in_force", "amended", "partly_repealed")
+
+
+# Fields of an area's legislation.yaml entry: any subset of the entry's fields (key comes from the mapping).
+LEGISLATION_FIELDS = tuple(name for name in LegislationEntry.model_fields if name != "key")

@@ -1,0 +1,123 @@
+"""Turn pydantic's validation errors into diagnostics a safeguarding lead can act on.
+
+Each error gets its file, its line (from ``load.SourceFile``), its field path, a sentence in plain words, and,
+for a misspelled field or value, a "did you mean".
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import Diagnostic
+from .load import SourceFile, format_loc
+
+
+def suggest(word: object, choices: Iterable[str]) -> str:
+    """A 'did you mean' hint, or '' when nothing is close."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Annotated/Optional to the type that holds the next level of fields."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            arms = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = arms[0] if len(arms) == 1 else annotation
+            if len(arms) != 1:
+                return annotation
+        else:
+            return annotation
+
+
+def fields_at(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    """The field names allowed at ``loc`` inside ``model`` (for suggestions)."""
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(part, int):
+            args = typing.get_args(current)
+            if not args:
+                return []
+            current = args[0]
+        elif isinstance(current, type) and issubclass(current, BaseModel) and part in current.model_fields:
+            current = current.model_fields[part].annotation
+        else:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_SLUG_PATTERN = "^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+def _message(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
+    kind = error["type"]
+    loc = error["loc"]
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    if kind == "missing":
+        return "is required but missing", ""
+    if kind == "extra_forbidden":
+        allowed = fields_at(model, loc[:-1])
+        return "is not a field protocolgen knows", suggest(loc[-1], allowed) or (
+            f"allowed here: {', '.join(allowed)}" if allowed else ""
+        )
+    if kind == "literal_error":
+        expected = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return f"{_describe(value)} is not one of: {', '.join(expected)}", suggest(value, expected)
+    if kind == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern", ""))
+        if pattern == _SLUG_PATTERN:
+            return (
+                f"{_describe(value)} is not a valid id or key",
+                "use lower-case letters, digits and single hyphens, e.g. 'north-police'; ids become file names",
+            )
+        if "@" in pattern:
+            return f"{_describe(value)} is not an email address", ""
+        if pattern.startswith("^https?"):
+            return f"{_describe(value)} is not a web address", "it must start with https:// or http://"
+        return f"{_describe(value)} is not in the expected form", f"it must match {pattern}"
+    if kind == "string_too_short":
+        return "must not be empty", ""
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length', 1)} item(s)", ""
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        message = f"{message[0].lower()}{message[1:]}, but it is {_describe(value)}"
+    return message, ""
+
+
+def diagnostics_from(
+    exc: ValidationError, source: SourceFile, model: type[BaseModel], prefix: Sequence[str | int] = ()
+) -> list[Diagnostic]:
+    """Every error in ``exc`` as a diagnostic located in ``source``; ``prefix`` is where the model starts."""
+    out = []
+    for error in exc.errors(include_url=False):
+        # Pydantic adds a synthetic step for validators wrapping a model (e.g. 'function-before[...]').
+        loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and "[" in part))
+        message, hint = _message({**error, "loc": loc}, model)
+        full = (*prefix, *loc)
+        out.append(Diagnostic(source.display, source.line_of(full), format_loc(full), message, "error", hint))
+    return out

@@ -1,0 +1,169 @@
+"""The markdown dialect shared by the Word and HTML writers.
+
+CommonMark plus GFM pipe tables, parsed by markdown-it-py with raw HTML disabled (so user data can never
+inject markup), plus fenced containers from ``mdit_py_plugins.container``::
+
+    ::: toc          (empty: a table of contents of the document's headings)
+    ::: pagebreak    (empty: start a new page; nothing in HTML)
+    ::: note         (a boxed note)
+    ::: signatures   (holds a table whose rows are tall enough to sign in)
+    ::: form         (holds a table used as a fill-in form: tall empty cells)
+    :::
+
+Every ``:::`` fence is parsed as a container so that a misspelt name is an error (``ValueError``) rather
+than text that silently appears in a signed document.
+
+This module also holds what both writers must agree on: the heading outline (levels clamped to 1-3,
+numbers ``1``, ``1.1``, ``1.1.1``) and deterministic, unique heading slugs.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.container import container_plugin
+
+__all__ = [
+    "CONTAINER_NAMES",
+    "Heading",
+    "MAX_HEADING_LEVEL",
+    "container_name",
+    "inline_text",
+    "outline",
+    "parse",
+    "slugify",
+]
+
+CONTAINER_NAMES = frozenset({"toc", "pagebreak", "note", "signatures", "form"})
+MAX_HEADING_LEVEL = 3
+"""Markdown ``####`` and deeper are treated as level 3: the house style numbers three levels."""
+
+_CONTAINER_RULE = "block"
+CONTAINER_OPEN = f"container_{_CONTAINER_RULE}_open"
+CONTAINER_CLOSE = f"container_{_CONTAINER_RULE}_close"
+
+
+def _any_container(params: str, markup: str) -> bool:
+    # Accept every fence; the name is checked by container_name() so that unknown names raise.
+    return True
+
+
+def _make_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.enable("table")
+    container_plugin(md, _CONTAINER_RULE, validate=_any_container)
+    return md
+
+
+_PARSER = _make_parser()
+
+
+def parse(markdown: str) -> list[Token]:
+    """Block tokens of ``markdown`` (inline tokens carry their ``children``).
+
+    Raises ``ValueError`` for a container with an unknown name, so a typo fails before anything is written.
+    """
+    tokens = _PARSER.parse(markdown)
+    for token in tokens:
+        if token.type == CONTAINER_OPEN:
+            container_name(token)
+    return tokens
+
+
+def container_name(token: Token) -> str:
+    """The name of a container-open token, checked against :data:`CONTAINER_NAMES`."""
+    words = token.info.split()
+    if not words:
+        raise ValueError(
+            f"a ':::' container on line {_line(token)} has no name; expected one of {_names()}"
+        )
+    name = words[0].lower()
+    if name not in CONTAINER_NAMES:
+        raise ValueError(
+            f"unknown container '::: {words[0]}' on line {_line(token)}; expected one of {_names()}"
+        )
+    if len(words) > 1:
+        raise ValueError(
+            f"container '::: {name}' on line {_line(token)} takes no arguments, got {' '.join(words[1:])!r}"
+        )
+    return name
+
+
+def _line(token: Token) -> int:
+    return token.map[0] + 1 if token.map else 0
+
+
+def _names() -> str:
+    return ", ".join(sorted(CONTAINER_NAMES))
+
+
+def inline_text(token: Token) -> str:
+    """Plain text of an inline token: emphasis and links dropped, breaks as spaces, images as alt text."""
+    parts: list[str] = []
+    for child in token.children or ():
+        kind = child.type
+        if kind in ("text", "code_inline"):
+            parts.append(child.content)
+        elif kind in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif kind == "image":
+            parts.append(child.content)
+    return "".join(parts)
+
+
+def heading_level(token: Token) -> int:
+    """Level 1-3 of a ``heading_open`` token (deeper markdown headings are clamped to 3)."""
+    return min(int(token.tag[1:]), MAX_HEADING_LEVEL)
+
+
+_SLUG_DROP = re.compile(r"[^\w\s-]", re.UNICODE)
+_SLUG_SPACE = re.compile(r"[\s_-]+", re.UNICODE)
+
+
+def slugify(text: str) -> str:
+    """A lower-case ASCII slug such as ``roles-and-responsibilities`` (``section`` if nothing is left)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = _SLUG_SPACE.sub("-", _SLUG_DROP.sub("", ascii_text).lower()).strip("-")
+    return slug or "section"
+
+
+@dataclass(frozen=True)
+class Heading:
+    """One heading of the outline, in document order."""
+
+    level: int  # 1-3
+    text: str  # plain text
+    number: str  # "1", "1.2", "1.2.3"
+    slug: str  # unique id for HTML anchors
+
+
+def outline(tokens: Sequence[Token], reserved_slugs: Sequence[str] = ()) -> list[Heading]:
+    """The headings of ``tokens`` with their numbers (as Word's multilevel list counts them) and unique slugs.
+
+    A level skipped in the markdown counts as 0 in the number (``1.0.1``), as Word shows it.
+    """
+    headings: list[Heading] = []
+    counters = [0] * MAX_HEADING_LEVEL
+    used = set(reserved_slugs)
+    for index, token in enumerate(tokens):
+        if token.type != "heading_open":
+            continue
+        level = heading_level(token)
+        counters[level - 1] += 1
+        for deeper in range(level, MAX_HEADING_LEVEL):
+            counters[deeper] = 0
+        text = inline_text(tokens[index + 1])
+        base = slugify(text)
+        slug, n = base, 1
+        while slug in used:
+            n += 1
+            slug = f"{base}-{n}"
+        used.add(slug)
+        number = ".".join(str(c) for c in counters[:level])
+        headings.append(Heading(level=level, text=text, number=number, slug=slug))
+    return headings
