@@ -1,0 +1,47 @@
+"""Writers: markdown (as produced by the templates) to a Word document or a standalone HTML page.
+
+::
+
+    from protocolgen.write import DocMeta, DocxWriter, render_html
+
+    writer = DocxWriter()                 # parses the bundled house style once; reuse it for every document
+    data = writer.render(markdown, meta)  # a complete .docx as bytes, byte-identical for identical input
+    page = render_html(markdown, meta)    # a standalone accessible HTML page
+
+The markdown dialect (CommonMark, GFM tables and ``:::`` containers) is described in
+:mod:`protocolgen.write.markdown`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DocMeta:
+    """What a writer needs to know about a document besides its markdown body."""
+
+    title: str
+    """Document title: the Title paragraph at the top, the core-properties title and the page header."""
+    subject: str
+    author: str
+    """The issuing body."""
+    keywords: tuple[str, ...]
+    created: datetime.date
+    """From the area's issue date; core created/modified and the zip entry dates. Never the clock."""
+    version: str
+    """E.g. ``"1.0"``, printed in the footer."""
+    issue_date_text: str
+    """E.g. ``"1 April 2026"``, printed in the footer."""
+    reference: str = ""
+    """E.g. ``"WSCP-ISP-COMPLEX-NEEDS"``, printed in the footer when set."""
+    language: str = "en-GB"
+    numbered_headings: bool = True
+    """Protocols number their headings 1, 1.1, 1.1.1 (by Word's list numbering); notices do not."""
+
+
+from protocolgen.write.docx import DocxWriter  # noqa: E402  (after DocMeta, which the writers use)
+from protocolgen.write.html import render_html  # noqa: E402
+
+__all__ = ["DocMeta", "DocxWriter", "render_html"]

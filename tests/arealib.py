@@ -1,0 +1,231 @@
+"""A minimal valid area, written into a temporary folder, and small helpers to write variants of it.
+
+``write_area(tmp_path)`` writes an area that validates with no errors and no warnings:
+
+- ``north-council``: the council's children's social care (statutory, chairs the panel);
+- ``north-health``: an NHS community trust (statutory, health, with a Caldicott guardian);
+- ``north-youth-trust``: a youth charity (voluntary, no statutory basis, relies on consent);
+- ``panels/early-help.yaml``: an early help panel that all three sit on.
+
+Tests change one thing with ``edit(root, rel, change)`` (``change`` gets the parsed mapping and edits it in
+place) or ``write_text(root, rel, text)`` for text that ``yaml.safe_dump`` could not produce (syntax errors,
+duplicate keys, other encodings). ``line_of(root, rel, needle)`` finds the line a diagnostic should point at,
+so tests do not hard-code line numbers.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+AREA = "area.yaml"
+COUNCIL = "agencies/north-council.yaml"
+HEALTH = "agencies/north-health.yaml"
+CHARITY = "agencies/north-youth-trust.yaml"
+PANEL = "panels/early-help.yaml"
+LEGISLATION = "legislation.yaml"
+
+
+def contact(role: str, email: str) -> dict[str, Any]:
+    return {"role": role, "email": email}
+
+
+def area() -> dict[str, Any]:
+    return {
+        "name": "North Safeguarding Children Partnership",
+        "local_authority_areas": ["North Borough Council"],
+        "nation": "england",
+        "issuing_body": "North Safeguarding Children Partnership",
+        "contact": contact("Partnership Business Manager", "partnership@north.example"),
+        "document_owner": "Partnership Business Manager",
+        "issue_date": "2026-04-01",
+        "review_interval_months": 12,
+        "reference_prefix": "NSCP-ISP",
+        "signed_copy_location": "Held by the Partnership Business Manager at the Civic Offices.",
+    }
+
+
+def agency(ident: str, name: str, sector: str, status: str, **extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": ident,
+        "name": name,
+        "sector": sector,
+        "status": status,
+        "description": f"{name} works with children and families in North.",
+        "contacts": {
+            "data_protection_officer": contact("Data Protection Officer", f"dpo@{ident}.example"),
+            "safeguarding_lead": contact("Designated Safeguarding Lead", f"safeguarding@{ident}.example"),
+        },
+        "records": {
+            "kinds": ["case notes"],
+            "system": "an electronic case record system",
+            "sharing_decisions": "Each decision to share, or not, is recorded with its reasons.",
+        },
+        "security": ["Records are kept on encrypted systems with role-based access."],
+        "retention": [{"records": "case records", "period": "6 years", "starts": "after the case is closed"}],
+        "access_requests": {
+            "how": "Write to the data protection officer.",
+            "contact": contact("Data Protection Officer", f"dpo@{ident}.example"),
+        },
+    }
+    data.update(extra)
+    return data
+
+
+def council() -> dict[str, Any]:
+    data = agency(
+        "north-council", "North Borough Council Children's Services", "childrens_social_care", "statutory",
+        statutory_basis=[
+            {"key": "children-act-2004-s11", "note": "Safeguarding and promoting children's welfare."},
+            {"key": "children-act-1989-s47", "note": "Child protection enquiries."},
+        ],
+        uk_gdpr_bases=["public_task"],
+        panels=[{"panel": "early-help", "role": "chair", "representative": "Head of Early Help"}],
+    )
+    data["contacts"]["caldicott_guardian"] = contact("Caldicott Guardian", "caldicott@north-council.example")
+    return data
+
+
+def health() -> dict[str, Any]:
+    data = agency(
+        "north-health", "North Community Health NHS Trust", "nhs_community_trust", "statutory",
+        statutory_basis=["children-act-2004-s11"],
+        uk_gdpr_bases=["public_task"],
+        special_category_data=["health"],
+        panels=[{"panel": "early-help", "role": "member", "representative": "Named Nurse for Safeguarding"}],
+    )
+    data["contacts"]["caldicott_guardian"] = contact("Caldicott Guardian", "caldicott@north-health.example")
+    return data
+
+
+def charity() -> dict[str, Any]:
+    return agency(
+        "north-youth-trust", "North Youth Trust", "voluntary_community", "voluntary",
+        uk_gdpr_bases=["consent"],
+        panels=[{"panel": "early-help", "role": "member", "representative": "Youth Work Manager"}],
+    )
+
+
+def panel() -> dict[str, Any]:
+    return {
+        "id": "early-help",
+        "name": "North Early Help Panel",
+        "kind": "early_help",
+        "purpose": "Agrees a plan of early help for families who ask for it.",
+        "chair": "north-council",
+        "information_shared": ["the family's needs and the help already given"],
+        "information_level": "Only what the panel needs to agree a plan.",
+        "secondary_sharing": "Not shared beyond the member agencies without the family's agreement.",
+        "recording": "Minutes record each decision and its reasons.",
+        "security": ["Papers are sent by secure email and deleted after the meeting."],
+        "retention": [{"records": "panel minutes", "period": "6 years", "starts": "after the case is closed"}],
+        "consent": {
+            "approach": "sought_in_advance",
+            "how": "The lead professional asks the family before the case is brought to the panel.",
+            "override": "Only where a child is at risk of significant harm.",
+        },
+        "meeting_frequency": "every two weeks",
+        "how_families_are_told": "The lead professional tells the family the panel's decision.",
+        "special_category_data": ["health"],
+        "special_category_conditions": ["uk-gdpr-art-9", "data-protection-act-2018-sch-1-para-18"],
+    }
+
+
+def files() -> dict[str, dict[str, Any]]:
+    """Every file of the minimal area, by path relative to the area folder."""
+    return {AREA: area(), COUNCIL: council(), HEALTH: health(), CHARITY: charity(), PANEL: panel()}
+
+
+def dump(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000)
+
+
+def write_text(root: Path, rel: str, text: str | bytes) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def write_yaml(root: Path, rel: str, data: Any) -> Path:
+    return write_text(root, rel, dump(data))
+
+
+def write_area(root: Path, overrides: dict[str, Any] | None = None) -> Path:
+    """Write the minimal area into ``root`` (``overrides`` replaces or adds whole files; None removes one)."""
+    root.mkdir(parents=True, exist_ok=True)
+    contents: dict[str, Any] = {**files(), **(overrides or {})}
+    for rel, data in contents.items():
+        if data is not None:
+            write_yaml(root, rel, data)
+    return root
+
+
+def read(root: Path, rel: str) -> Any:
+    return yaml.safe_load((root / rel).read_text(encoding="utf-8"))
+
+
+def edit(root: Path, rel: str, change: Callable[[dict[str, Any]], Any]) -> Path:
+    """Parse ``rel``, let ``change`` edit the mapping in place (or return a new one), write it back."""
+    data = copy.deepcopy(read(root, rel))
+    result = change(data)
+    return write_yaml(root, rel, data if result is None else result)
+
+
+def set_field(root: Path, rel: str, dotted: str, value: Any) -> Path:
+    """Set one field by a dotted path ('contacts.caldicott_guardian', 'panels.0.role')."""
+
+    def change(data: dict[str, Any]) -> None:
+        *parents, last = dotted.split(".")
+        target: Any = data
+        for part in parents:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        if isinstance(target, list):
+            target[int(last)] = value
+        else:
+            target[last] = value
+
+    return edit(root, rel, change)
+
+
+def delete_field(root: Path, rel: str, dotted: str) -> Path:
+    def change(data: dict[str, Any]) -> None:
+        *parents, last = dotted.split(".")
+        target: Any = data
+        for part in parents:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        del target[int(last) if isinstance(target, list) else last]
+
+    return edit(root, rel, change)
+
+
+def rename_field(root: Path, rel: str, old: str, new: str) -> Path:
+    """Rename a top-level field, keeping its place in the file."""
+    return edit(root, rel, lambda data: {(new if k == old else k): v for k, v in data.items()})
+
+
+def add_agency(root: Path, data: dict[str, Any], rel: str | None = None) -> Path:
+    return write_yaml(root, rel or f"agencies/{data['id']}.yaml", data)
+
+
+def join_panel(root: Path, rel: str, role: str = "member", panel_id: str = "early-help") -> Path:
+    seat = {"panel": panel_id, "role": role, "representative": "Team Manager"}
+    return edit(root, rel, lambda data: data.setdefault("panels", []).append(seat))
+
+
+def line_of(root: Path, rel: str, needle: str, occurrence: int = 1) -> int:
+    """The 1-based line of the ``occurrence``-th line of ``rel`` containing ``needle``."""
+    seen = 0
+    for number, line in enumerate((root / rel).read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in line:
+            seen += 1
+            if seen == occurrence:
+                return number
+    raise AssertionError(f"{needle!r} is not in {rel} (occurrence {occurrence})")
