@@ -18,10 +18,10 @@ from .errors import Diagnostic, ProtocolgenError, ValidationFailed
 AREA = click.argument("area", type=click.Path(path_type=Path), default=Path("agency_profiles"), required=False)
 
 
-def _show(diagnostics: list[Diagnostic], area: Path) -> None:
+def _show(diagnostics: list[Diagnostic], area: Path, err: bool = True) -> None:
     for diag in diagnostics:
         shown = Diagnostic((area / diag.file).as_posix(), diag.line, diag.field, diag.message, diag.severity, diag.hint)
-        click.secho(shown.format(), fg="red" if diag.severity == "error" else "yellow", err=True)
+        click.secho(shown.format(), fg="red" if diag.severity == "error" else "yellow", err=err)
 
 
 def _counts(diagnostics: list[Diagnostic]) -> str:
@@ -61,7 +61,7 @@ def validate(ctx: click.Context, area: Path, strict: bool) -> None:
     """Check an area folder and list every problem, with file, line and field."""
     ctx.meta["protocolgen.area"] = area
     loaded = inspect_area(area)
-    _show(loaded.diagnostics, area)
+    _show(loaded.diagnostics, area, err=False)
     failed = bool(loaded.errors) or (strict and bool(loaded.warnings))
     summary = (f"{area.as_posix()}: {len(loaded.agencies)} agencies, {len(loaded.panels)} panels; "
                f"{_counts(loaded.diagnostics)}")

@@ -114,10 +114,23 @@ def diagnostics_from(
 ) -> list[Diagnostic]:
     """Every error in ``exc`` as a diagnostic located in ``source``; ``prefix`` is where the model starts."""
     out = []
+    errors = []
     for error in exc.errors(include_url=False):
         # Pydantic adds a synthetic step for validators wrapping a model (e.g. 'function-before[...]').
         loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and "[" in part))
-        message, hint = _message({**error, "loc": loc}, model)
+        errors.append({**error, "loc": loc})
+    # A misspelled field shows up twice: as unknown, and its real name as missing. Report the typo once.
+    misspelt = {
+        (*e["loc"][:-1], close[0])
+        for e in errors
+        if e["type"] == "extra_forbidden"
+        and (close := difflib.get_close_matches(str(e["loc"][-1]), fields_at(model, e["loc"][:-1]), n=1, cutoff=0.6))
+    }
+    for error in errors:
+        loc = error["loc"]
+        if error["type"] == "missing" and loc in misspelt:
+            continue
+        message, hint = _message(error, model)
         full = (*prefix, *loc)
         out.append(Diagnostic(source.display, source.line_of(full), format_loc(full), message, "error", hint))
     return out

@@ -139,7 +139,8 @@ class Heading:
     level: int  # 1-3
     text: str  # plain text
     number: str  # "1", "1.2", "1.2.3"
-    slug: str  # unique id for HTML anchors
+    slug: str  # unique, deterministic id for anchors
+    counters: tuple[int, ...]  # (1, 2) for "1.2"
 
 
 def outline(tokens: Sequence[Token], reserved_slugs: Sequence[str] = ()) -> list[Heading]:
@@ -165,5 +166,7 @@ def outline(tokens: Sequence[Token], reserved_slugs: Sequence[str] = ()) -> list
             slug = f"{base}-{n}"
         used.add(slug)
         number = ".".join(str(c) for c in counters[:level])
-        headings.append(Heading(level=level, text=text, number=number, slug=slug))
+        headings.append(
+            Heading(level=level, text=text, number=number, slug=slug, counters=tuple(counters[:level]))
+        )
     return headings

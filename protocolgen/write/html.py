@@ -1,0 +1,1 @@
+def render_html(markdown, meta): raise NotImplementedError
