@@ -137,13 +137,22 @@ def _load_register(loaded: LoadedArea) -> None:
         if key in overrides and not isinstance(override, dict):
             assert source is not None
             loaded.report("legislation", (key,), "must be a mapping of entry fields", hint=f"fields: {', '.join(LEGISLATION_FIELDS)}")
-            continue
+            if key not in raw:
+                continue
+            override = {}  # reported: go on with the bundled entry
+        if isinstance(override, dict) and "key" in override:
+            # The key is the entry's name in the mapping; a second one inside would quietly rename the entry.
+            loaded.report("legislation", (key, "key"), "is not a field here: an entry's key is the name it is listed "
+                          "under", hint="remove it; to add an entry under another key, list it under that key")
+            override = {name: value for name, value in override.items() if name != "key"}
         fields.update(override or {})
         try:
             entries[key] = LegislationEntry(key=key, **fields) if "key" not in fields else LegislationEntry(**fields)
         except ValidationError as exc:
             if source is not None and key in overrides:
                 loaded.diagnostics.extend(diagnostics_from(exc, source, LegislationEntry, prefix=(key,)))
+                if key in raw:  # keep the bundled entry, so that profiles citing it are not reported as wrong too
+                    entries[key] = LegislationEntry(key=key, **raw[key])
             else:  # a broken bundled entry is a bug in protocolgen, not in the user's files
                 raise ProtocolgenError(f"the bundled legislation register is broken at '{key}': {exc}") from exc
     loaded.register = Register(entries)
@@ -157,6 +166,14 @@ def _load_register(loaded: LoadedArea) -> None:
 
 def _check_references(loaded: LoadedArea) -> None:
     register, agencies, panels = loaded.register, loaded.agencies, loaded.panels
+    # An agency or panel whose file failed to load still exists, and its file's errors are reported already:
+    # a reference to it is not reported again (ids of unreadable files are taken from their file names).
+    read = [key.partition(":") for key in loaded.sources]
+    parsed = {source.path for source in loaded.sources.values()}
+    agency_ids = set(agencies) | {ident for kind, _, ident in read if kind == "agency"}
+    agency_ids |= {path.stem for path in _yaml_files(loaded.root / "agencies") if path not in parsed}
+    panel_ids = set(panels) | {ident for kind, _, ident in read if kind == "panel"}
+    panel_ids |= {path.stem for path in _yaml_files(loaded.root / "panels") if path not in parsed}
 
     def legislation_key(source_key: str, loc: tuple, key: str) -> None:
         if key not in register:
@@ -167,12 +184,12 @@ def _check_references(loaded: LoadedArea) -> None:
         where = f"agency:{agency.id}"
         for i, basis in enumerate(agency.statutory_basis):
             legislation_key(where, ("statutory_basis", i, "key"), basis.key)
-        if agency.contracted_by is not None and agency.contracted_by not in agencies:
+        if agency.contracted_by is not None and agency.contracted_by not in agency_ids:
             loaded.report(where, ("contracted_by",), f"no agency has the id '{agency.contracted_by}'",
                           hint=suggest(agency.contracted_by, agencies))
         seen: set[str] = set()
         for i, seat in enumerate(agency.panels):
-            if seat.panel not in panels:
+            if seat.panel not in panel_ids:
                 loaded.report(where, ("panels", i, "panel"), f"no panel has the id '{seat.panel}'",
                               hint=suggest(seat.panel, panels))
             if seat.panel in seen:
@@ -180,7 +197,7 @@ def _check_references(loaded: LoadedArea) -> None:
             seen.add(seat.panel)
     for panel in panels.values():
         where = f"panel:{panel.id}"
-        if panel.chair not in agencies:
+        if panel.chair not in agency_ids:
             loaded.report(where, ("chair",), f"no agency has the id '{panel.chair}'", hint=suggest(panel.chair, agencies))
         for i, key in enumerate(panel.special_category_conditions):
             legislation_key(where, ("special_category_conditions", i), key)

@@ -32,7 +32,7 @@ from .manifest import (
     summarise_inputs,
 )
 from .render import Renderer, bundled_templates, long_date
-from .resolve import DocInfo, HistoryRow, Job, resolve
+from .resolve import DocInfo, HistoryRow, Job, recording, resolve
 
 if TYPE_CHECKING:  # the Word writer is imported only when a build runs: validation stays quick
     from .write import DocMeta, DocxWriter
@@ -92,6 +92,13 @@ def render_markdown(job: Job, renderer: Renderer, doc: DocInfo | None = None) ->
     return renderer.render(job.template, {**job.context, "doc": doc or job.doc})
 
 
+def render_recording(job: Job, renderer: Renderer, doc: DocInfo) -> tuple[str, dict[str, list[str]]]:
+    """The Markdown, and the fields of each register entry the template actually printed."""
+    with recording() as cited:
+        markdown = render_markdown(job, renderer, doc)
+    return markdown, {key: sorted(fields) for key, fields in sorted(cited.items())}
+
+
 def doc_meta(job: Job, doc: DocInfo) -> DocMeta:
     from .write import DocMeta
 
@@ -130,10 +137,19 @@ class _Inputs:
         self.reference_hash = sha256((reference or bundled_templates() / "reference.docx").read_bytes())
         self._template: dict[str, str] = {}
 
-    def of(self, job: Job) -> dict:
+    def of(self, job: Job, cites: dict[str, list[str]] | None) -> dict:
+        """The fingerprinted inputs. Of the register entries in scope, only the fields the document printed
+        count (every field, when that is not yet known); the scope itself is recorded by key."""
         if job.template not in self._template:
             self._template[job.template] = self.renderer.fingerprint(job.template)
-        summary = summarise_inputs(job.inputs)
+        chosen = {}
+        for name, value in job.inputs.items():
+            if not name.startswith("legislation:") or cites is None:
+                chosen[name] = value
+            elif (fields := cites.get(name.split(":", 1)[1])) is not None:
+                chosen[name] = {f: value.get(f) for f in fields}
+        summary = summarise_inputs(chosen)
+        summary["legislation-in-scope"] = sorted(n.split(":", 1)[1] for n in job.inputs if n.startswith("legislation:"))
         summary.update(template=self._template[job.template], reference_docx=self.reference_hash,
                        protocolgen=__version__)
         return summary
@@ -154,10 +170,10 @@ def status(options: BuildOptions) -> tuple[list[StaleDoc], list[str], list[Diagn
     edited: list[str] = []
     for job in resolve(loaded, options.as_of, options.only):
         record = manifest.documents.get(job.id)
-        summary = inputs.of(job)
         if record is None:
             stale.append(StaleDoc(job.id, ["never built" if not manifest.problem else "manifest unreadable"]))
             continue
+        summary = inputs.of(job, record.cites)
         reasons = explain(record.inputs, summary) if record.fingerprint != fingerprint(summary) else []
         for rel in _outputs(job):
             path = options.out_dir / rel
@@ -191,9 +207,9 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     # 1. Gather: render every changed document in memory.
     planned: list[tuple[Job, Record, dict[str, bytes]]] = []
     for job in progress(jobs) if progress else jobs:
-        summary = inputs.of(job)
-        fp = fingerprint(summary)
         old = manifest.documents.get(job.id)
+        summary = inputs.of(job, old.cites if old else None)
+        fp = fingerprint(summary)
         files_ok = old is not None and all(
             (out / rel).exists() for rel in _outputs(job)
         )
@@ -202,10 +218,12 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
             continue
         history = tuple(HistoryRow(h["version"], date.fromisoformat(h["date"]), h["summary"]) for h in (old.history if old else []))
         doc = dataclasses.replace(job.doc, version=old.version if old else "1.0", history=history)
-        markdown = render_markdown(job, renderer, doc)
+        markdown, cited = render_recording(job, renderer, doc)
+        summary = inputs.of(job, cited)
+        fp = fingerprint(summary)
         if old is not None and sha256(markdown) == old.content and files_ok:
             # Inputs moved but the document reads the same: record the new fingerprint only.
-            manifest.documents[job.id] = dataclasses.replace(old, fingerprint=fp, inputs=summary)
+            manifest.documents[job.id] = dataclasses.replace(old, fingerprint=fp, inputs=summary, cites=cited)
             if options.emit_markdown:
                 planned.append((job, manifest.documents[job.id], {f"{job.id}.md": markdown.encode()}))
             else:
@@ -231,7 +249,7 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
             files[f"{job.id}.md"] = markdown.encode("utf-8")
         record = Record(fp, sha256(markdown), version, new_history, summary,
                         {rel: sha256(data) for rel, data in files.items() if not rel.endswith(".md")},
-                        title=job.doc.title, group=_group(job))
+                        title=job.doc.title, group=_group(job), cites=cited)
         planned.append((job, record, files))
         if old is None or old.version != version:
             result.changes.append(DocChange(job.id, job.doc.title, old.version if old else None, version, reasons))

@@ -140,9 +140,12 @@ def build(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], temp
     else:
         click.echo(f"Wrote {len(result.written)} files in {out.as_posix()}: {len(documents)} Word documents "
                    f"({len(result.unchanged)} of {result.documents} documents unchanged).")
+    new = [c for c in result.changes if c.old_version is None]
+    if new:
+        click.echo(f"  {len(new)} new document{'s' * (len(new) != 1)} at version 1.0")
     for change in result.changes:
-        was = f"{change.old_version} -> " if change.old_version else "new, "
-        click.echo(f"  {change.id} ({was}{change.new_version}): {'; '.join(change.reasons)}")
+        if change.old_version is not None:
+            click.echo(f"  {change.id} ({change.old_version} -> {change.new_version}): {'; '.join(change.reasons)}")
     if result.changes:
         click.echo(f"What changed is in {(out / 'changes.md').as_posix()}.")
     for backup in result.backups:

@@ -6,6 +6,7 @@ PyYAML's composer keeps each node's position; we walk the node tree once to buil
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,8 +43,17 @@ class SourceFile:
         return self.lines.get((), 1)
 
 
-def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], dupes: list[tuple[Loc, int]]) -> None:
+def _walk(
+    node: yaml.Node, loc: Loc, lines: dict[Loc, int], dupes: list[tuple[Loc, int]], seen_nodes: set[int] | None = None
+) -> None:
     lines.setdefault(loc, node.start_mark.line + 1)
+    # An alias (*name) reuses its anchor's node: walk each node once, so that an alias inside its own anchor
+    # cannot recurse forever and aliases of aliases cannot multiply the paths. Fields reached only through an
+    # alias take the alias's line, which is the line to edit anyway.
+    seen_nodes = set() if seen_nodes is None else seen_nodes
+    if id(node) in seen_nodes:
+        return
+    seen_nodes.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -53,12 +63,34 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], dupes: list[tuple[Lo
                 dupes.append((child, key_node.start_mark.line + 1))
             seen.add(key)
             lines[child] = key_node.start_mark.line + 1
-            _walk(value_node, child, lines, dupes)
+            _walk(value_node, child, lines, dupes, seen_nodes)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             child = (*loc, index)
             lines[child] = item.start_mark.line + 1
-            _walk(item, child, lines, dupes)
+            _walk(item, child, lines, dupes, seen_nodes)
+
+
+# Characters YAML refuses anywhere in a file (the complement of YAML 1.1's printable set, as PyYAML checks it):
+# C0 controls other than tab and line breaks, DEL, C1 controls other than NEL, surrogates, U+FFFE and U+FFFF.
+_NOT_YAML = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _field_at(lines: dict[Loc, int], line: int) -> Loc:
+    """The deepest field that starts on or before ``line``: the one whose value holds that line."""
+    before = [(at, len(loc), loc) for loc, at in lines.items() if loc and at <= line]
+    return max(before, key=lambda item: (item[0], item[1]))[2] if before else ()
+
+
+def _pasted(display: str, pasted: list[tuple[int, str]], lines: dict[Loc, int]) -> list[Diagnostic]:
+    return [
+        Diagnostic(
+            display, line, format_loc(_field_at(lines, line)),
+            f"contains the control character U+{ord(char):04X}, which a YAML file cannot hold",
+            "error", "delete it; it often comes from copying text out of another program",
+        )
+        for line, char in pasted
+    ]
 
 
 def format_loc(loc: Sequence[str | int]) -> str:
@@ -90,6 +122,11 @@ def load_yaml(path: Path, display: str) -> tuple[SourceFile | None, list[Diagnos
         )
     if not text.strip():
         return problem("is empty", None, "an empty file describes nothing; fill it in or delete it")
+    # YAML refuses control characters (often pasted from another program) without saying where they are in
+    # the file's terms. Blank them out, read the rest, and report each one at its line and field below (once
+    # the file parses: a file that cannot be used at all gets one diagnostic).
+    pasted = [(text.count("\n", 0, found.start()) + 1, found.group()) for found in _NOT_YAML.finditer(text)]
+    text = _NOT_YAML.sub(" ", text)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -116,4 +153,4 @@ def load_yaml(path: Path, display: str) -> tuple[SourceFile | None, list[Diagnos
         Diagnostic(display, line, format_loc(loc), "appears twice in the same mapping; only the last one would count")
         for loc, line in dupes
     ]
-    return source, diagnostics
+    return source, diagnostics + _pasted(display, pasted, lines)

@@ -53,6 +53,12 @@ def explain(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         before, after = old.get(name), new.get(name)
         if before == after:
             continue
+        if name == "legislation-in-scope":
+            for key in sorted(set(after or []) - set(before or [])):
+                reasons.append(f"legislation {key}: now within the document's scope")
+            for key in sorted(set(before or []) - set(after or [])):
+                reasons.append(f"legislation {key}: no longer within the document's scope")
+            continue
         if name == "members":
             joined = sorted(set(after or []) - set(before or []))
             left = sorted(set(before or []) - set(after or []))
@@ -100,6 +106,7 @@ class Record:
     files: dict[str, str]  # path relative to OUT -> sha256 of the bytes written
     title: str = ""
     group: str = ""  # the panel or agency name, for the index
+    cites: dict[str, list[str]] = field(default_factory=dict)  # register key -> fields printed at last render
 
     def to_json(self) -> dict[str, Any]:
         return self.__dict__.copy()

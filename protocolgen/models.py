@@ -56,8 +56,11 @@ LegislationKey = Annotated[
     StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=100),
     Field(description="A key of the legislation register, e.g. 'children-act-2004-s11'."),
 ]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-WebAddress = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://\S+$")]
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), AfterValidator(_xml_safe)
+]
+WebAddress = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://\S+$"), AfterValidator(_xml_safe)]
+OptionalText = Annotated[str, AfterValidator(_xml_safe)]
 
 
 class Strict(BaseModel):
@@ -348,13 +351,13 @@ class LegislationEntry(Strict):
     kind: LegislationKind
     summary: Text = Field(description="Plain English: what it does.")
     status: LegislationStatus
-    status_note: str = ""
+    status_note: OptionalText = ""
     replaced_by: list[LegislationKey] = Field(default_factory=list)
     in_force_from: date | None = None
     in_force_until: date | None = None
     verified: bool = Field(description="False keeps the entry out of generated documents until checked.")
-    unverified: str = Field("", description="What about the entry is not yet checked. Never printed.")
-    source: str = ""
+    unverified: OptionalText = Field("", description="What about the entry is not yet checked. Never printed.")
+    source: OptionalText = ""
 
     @property
     def current(self) -> bool:

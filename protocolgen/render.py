@@ -27,7 +27,9 @@ class MdSafe(str):
 
 
 _INLINE = re.compile(r"([\\`*_\[\]<>|~#&!{}$])")
-_LEADING_BLOCK = re.compile(r"^(\s*)([-+=:>]|\d+[.)])")
+# Only what would open a block at the start of a line: a list item, a thematic break or setext underline,
+# a fenced container. ("1.0" or "-5" stay as they are, so the Markdown stays readable.)
+_LEADING_BLOCK = re.compile(r"^(\s*)(\d{1,9}[.)](?=\s|$)|[-+](?=\s|$)|-{3,}|={2,}|:{3,})")
 
 
 def md_escape(value: object) -> str:
@@ -38,7 +40,7 @@ def md_escape(value: object) -> str:
     match = _LEADING_BLOCK.match(text)
     if match:
         head = match.group(2)
-        head = head[:-1] + "\\" + head[-1]
+        head = head[:-1] + "\\" + head[-1] if head[0].isdigit() else "\\" + head
         text = match.group(1) + head + text[match.end():]
     return text
 

@@ -7,7 +7,9 @@ The inputs a job records are what the manifest fingerprints: change one and exac
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -18,6 +20,44 @@ from .register import Register
 from .rules import SAFEGUARDING_RLI_FROM
 
 DocKind = Literal["protocol", "panel-notice", "young-people", "agency-notice", "consent-form"]
+
+# --- which register entries a document really cites ----------------------------------------------------
+
+_CITED: ContextVar[dict[str, set[str]] | None] = ContextVar("protocolgen_cited", default=None)
+
+
+class Cited:
+    """A register entry as a template sees it. Reading a field while ``recording()`` is active records
+    that the document prints that field of that entry, so a change to an entry or a field the document
+    never prints (say, the title of an Act the young people's version leaves out) does not make it stale."""
+
+    __slots__ = ("_entry",)
+
+    def __init__(self, entry: LegislationEntry):
+        object.__setattr__(self, "_entry", entry)
+
+    def __getattr__(self, name: str) -> Any:
+        used = _CITED.get()
+        if used is not None:
+            fields = used.setdefault(self._entry.key, set())
+            # A derived property may read any field, so it counts as reading them all.
+            fields.update([name] if name in LegislationEntry.model_fields else LegislationEntry.model_fields)
+        return getattr(self._entry, name)
+
+    def __repr__(self) -> str:
+        return f"Cited({self._entry.key})"
+
+
+@contextmanager
+def recording() -> Iterator[dict[str, set[str]]]:
+    """Collect, for each register entry read inside the block (one render), the fields read."""
+    used: dict[str, set[str]] = {}
+    token = _CITED.set(used)
+    try:
+        yield used
+    finally:
+        _CITED.reset(token)
+
 
 # --- UK GDPR bases in the words each audience needs ----------------------------------------------------
 
@@ -163,9 +203,9 @@ TAILORING: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
 
 
 def _usable(register: Register, key: str) -> LegislationEntry | None:
-    """An entry a document may print: in the register and checked."""
+    """An entry a document may print: in the register and checked (wrapped to record its use)."""
     entry = register.get(key)
-    return entry if entry is not None and entry.verified else None
+    return Cited(entry) if entry is not None and entry.verified else None  # type: ignore[return-value]
 
 
 def _gdpr_bases(agency: Agency, as_of: date) -> tuple[Basis, ...]:
@@ -249,7 +289,8 @@ def _repealed(cited: Iterable[tuple[str, str]], register: Register) -> tuple[Rep
     for who, key in cited:
         entry = register.get(key)
         if entry is not None and entry.status == "repealed":
-            out.append(RepealedCitation(who, entry, tuple(register.replacements(key))))
+            replacements = tuple(Cited(r) for r in register.replacements(key))
+            out.append(RepealedCitation(who, Cited(entry), replacements))  # type: ignore[arg-type]
     return tuple(out)
 
 
@@ -262,7 +303,16 @@ def _add_months(start: date, months: int) -> date:
 
 
 def _dump(model: Any) -> Any:
-    return model.model_dump(mode="json")
+    return (model._entry if isinstance(model, Cited) else model).model_dump(mode="json")
+
+
+def _legislation_inputs(law: dict[str, Any], repealed: Iterable[RepealedCitation]) -> dict[str, Any]:
+    """Every register entry the document may cite, as ``legislation:<key>`` inputs."""
+    entries = dict(law)
+    for item in repealed:
+        for entry in (item.entry, *item.replacements):
+            entries[entry.key] = entry
+    return {f"legislation:{key}": _dump(entry) for key, entry in sorted(entries.items())}
 
 
 def resolve(loaded: LoadedArea, as_of: date | None = None,
@@ -306,7 +356,7 @@ def resolve(loaded: LoadedArea, as_of: date | None = None,
             f"panel:{panel.id}": _dump(panel),
             "members": [f"{a.id}:{s.role}" for a, s in seats],
             **{f"agency:{a.id}": _dump(a) for a, _ in seats},
-            **{f"legislation:{k}": _dump(e) for k, e in sorted(law.items())},
+            **_legislation_inputs(law, context["repealed"]),
             "as_of": when.isoformat(),
         }
         ref = f"{area.reference_prefix}-{panel.id.upper()}"
@@ -341,7 +391,7 @@ def resolve(loaded: LoadedArea, as_of: date | None = None,
             f"agency:{agency.id}": _dump(agency),
             **{f"panel:{p.id}": {"name": p.name, "purpose": p.purpose} for p, _ in memberships},
             **({f"agency:{party.contractor.id}": {"name": party.contractor.name}} if party.contractor else {}),
-            **{f"legislation:{k}": _dump(e) for k, e in sorted(law.items())},
+            **_legislation_inputs(law, context["repealed"]),
             "as_of": when.isoformat(),
         }
         ref = f"{area.reference_prefix}-{agency.id.upper()}"

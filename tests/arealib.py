@@ -229,3 +229,17 @@ def line_of(root: Path, rel: str, needle: str, occurrence: int = 1) -> int:
             if seen == occurrence:
                 return number
     raise AssertionError(f"{needle!r} is not in {rel} (occurrence {occurrence})")
+
+
+def only(loaded: Any, file: str, field: str, severity: str = "error") -> Any:
+    """The one diagnostic of ``severity`` at ``file``/``field`` of a LoadedArea; fails showing all otherwise."""
+    found = [d for d in loaded.diagnostics if d.file == file and d.field == field and d.severity == severity]
+    shown = "\n".join(d.format() for d in loaded.diagnostics) or "(no diagnostics)"
+    assert len(found) == 1, f"expected one {severity} at {file} {field!r}, got:\n{shown}"
+    return found[0]
+
+
+def none_at(loaded: Any, file: str, field: str | None = None) -> None:
+    """Assert there is no diagnostic at all at ``file`` (and ``field``, if given)."""
+    found = [d.format() for d in loaded.diagnostics if d.file == file and (field is None or d.field == field)]
+    assert found == [], "\n".join(found)

@@ -103,7 +103,7 @@ def toc_style(level: int, left: int, hanging: int, bold: bool) -> str:
         '<w:basedOn w:val="Normal"/><w:next w:val="Normal"/><w:uiPriority w:val="39"/><w:unhideWhenUsed/>'
         f'<w:pPr><w:tabs><w:tab w:val="right" w:leader="dot" w:pos="{TEXT_WIDTH}"/></w:tabs>'
         f'<w:spacing w:before="{80 if level == 1 else 0}" w:after="40"/>'
-        f'<w:ind w:left="{left}" w:right="567" w:hanging="{hanging}"/></w:pPr>'
+        f'<w:ind w:left="{left}" w:hanging="{hanging}"/></w:pPr>'
         + ("<w:rPr><w:b/><w:bCs/></w:rPr>" if bold else ""),
     )
 
@@ -154,9 +154,9 @@ STYLES = [
         f'<w:rPr><w:b/><w:bCs/><w:color w:val="{NAVY}"/><w:kern w:val="28"/>'
         '<w:sz w:val="52"/><w:szCs w:val="52"/></w:rPr>',
     ),
-    heading(1, 32, 360, 120),
-    heading(2, 26, 240, 80),
-    heading(3, 23, 200, 60),
+    heading(1, 32, 400, 160),
+    heading(2, 26, 280, 120),
+    heading(3, 23, 220, 80),
     list_style("ListBullet", "List Bullet", 2, 0),
     list_style("ListBullet2", "List Bullet 2", 2, 1),
     list_style("ListBullet3", "List Bullet 3", 2, 2),
@@ -169,10 +169,10 @@ STYLES = [
         "Note",
         '<w:basedOn w:val="Normal"/><w:uiPriority w:val="29"/><w:qFormat/>'
         "<w:pPr><w:keepLines/><w:pBdr>"
-        f"<w:top {box(NOTE_RULE, 4, 4)}/><w:left {box(NOTE_RULE, 24, 6)}/>"
-        f"<w:bottom {box(NOTE_RULE, 4, 4)}/><w:right {box(NOTE_RULE, 4, 4)}/></w:pBdr>"
+        f"<w:top {box(NOTE_RULE, 4, 6)}/><w:left {box(NOTE_RULE, 24, 8)}/>"
+        f"<w:bottom {box(NOTE_RULE, 4, 6)}/><w:right {box(NOTE_RULE, 4, 6)}/></w:pBdr>"
         f'<w:shd w:val="clear" w:color="auto" w:fill="{NOTE_FILL}"/>'
-        '<w:spacing w:before="120" w:after="120"/><w:ind w:left="198" w:right="113"/></w:pPr>',
+        '<w:spacing w:before="200" w:after="200"/><w:ind w:left="255" w:right="170"/></w:pPr>',
         custom=True,
     ),
     style(

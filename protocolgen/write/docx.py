@@ -1,4 +1,4 @@
-"""Markdown to a Word (.docx) document in the house style of a reference .docx.
+r"""Markdown to a Word (.docx) document in the house style of a reference .docx.
 
 Design, for speed and reproducibility:
 
@@ -19,6 +19,11 @@ False, e.g. privacy notices) are done by writing a variant of the styles in whic
 heading list no longer names the heading styles (``w:pStyle``), which LibreOffice would otherwise follow. The
 heading paragraphs stay plain ``Heading N`` paragraphs either way, so the document outline, navigation pane and
 a later TOC update behave normally, and a user who adds a heading gets no stray number.
+
+``::: toc`` becomes a real ``TOC \o "1-3" \h \z \u`` field whose cached result lists the headings (numbered
+as Word numbers them, each a link to a bookmark on its heading) so LibreOffice and PDF converters show a
+contents list; it carries no page numbers, which only a layout engine knows. ``w:updateFields`` in
+settings.xml makes Word offer to refresh it, with page numbers, when the document is opened.
 
 Ordered lists each get their own ``w:num`` (over the reference's "List Number" abstract list) with a
 ``w:startOverride``, so every list restarts at its own first number. Bullet lists share the "List Bullet" list.
@@ -69,6 +74,7 @@ W_P, W_PPR, W_PSTYLE, W_R, W_RPR, W_T, W_RSTYLE = map(_w, ("p", "pPr", "pStyle",
 W_B, W_I, W_BR, W_TAB, W_RFONTS = map(_w, ("b", "i", "br", "tab", "rFonts"))
 W_NUMPR, W_ILVL, W_NUMID, W_IND, W_JC = map(_w, ("numPr", "ilvl", "numId", "ind", "jc"))
 W_PAGEBREAKBEFORE, W_PBDR, W_BOTTOM = map(_w, ("pageBreakBefore", "pBdr", "bottom"))
+W_KEEPNEXT, W_SPACING, W_BEFORE = map(_w, ("keepNext", "spacing", "before"))
 W_HYPERLINK, W_ANCHOR, W_HISTORY = map(_w, ("hyperlink", "anchor", "history"))
 W_BOOKMARKSTART, W_BOOKMARKEND, W_ID, W_NAME = map(_w, ("bookmarkStart", "bookmarkEnd", "id", "name"))
 W_FLDCHAR, W_FLDCHARTYPE, W_INSTRTEXT = map(_w, ("fldChar", "fldCharType", "instrText"))
@@ -79,7 +85,7 @@ W_TBLGRID, W_GRIDCOL, W_TR, W_TRPR, W_TBLHEADER, W_CANTSPLIT, W_TRHEIGHT = map(
     _w, ("tblGrid", "gridCol", "tr", "trPr", "tblHeader", "cantSplit", "trHeight")
 )
 W_TC, W_TCPR, W_TCW, W_W, W_TYPE, W_HRULE = map(_w, ("tc", "tcPr", "tcW", "w", "type", "hRule"))
-W_LEFT, W_HANGING, W_FIRSTLINE = map(_w, ("left", "hanging", "firstLine"))
+W_LEFT, W_FIRSTLINE = map(_w, ("left", "firstLine"))
 W_STYLE, W_STYLEID, W_BASEDON, W_DOCDEFAULTS, W_LANG = map(_w, ("style", "styleId", "basedOn", "docDefaults", "lang"))
 W_NUM, W_ABSTRACTNUM, W_ABSTRACTNUMID, W_LVL, W_LVLTEXT = map(_w, ("num", "abstractNum", "abstractNumId", "lvl", "lvlText"))
 W_LVLOVERRIDE, W_STARTOVERRIDE = map(_w, ("lvlOverride", "startOverride"))
@@ -150,6 +156,7 @@ _PARTS: list[tuple[str, str, str]] = [
     ("word/header1.xml", _CT + "wordprocessingml.header+xml", _RT + "header"),
     ("word/footer1.xml", _CT + "wordprocessingml.footer+xml", _RT + "footer"),
 ]
+_OPTIONAL_PARTS = ("word/fontTable.xml", "word/theme/theme1.xml")  # copied when the reference has them
 _XML_DECL = b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
 
 # Row heights (twips) for tables inside ``::: signatures`` and ``::: form``.
@@ -158,6 +165,9 @@ FORM_ROW_HEIGHT = 794  # 1.4 cm: room for a handwritten answer
 _TOC_INSTRUCTION = ' TOC \\o "1-3" \\h \\z \\u '
 _NO_TOC_ENTRIES = "No table of contents entries found."
 _CODE_FONT = "Courier New"
+_CODE_FONTS = {_w("ascii"): _CODE_FONT, _w("hAnsi"): _CODE_FONT}
+_PRESERVE = {XML_SPACE: "preserve"}
+_GAP_AFTER_TABLE = {W_BEFORE: "200"}  # 10 pt
 
 
 def _parser() -> etree.XMLParser:
@@ -552,11 +562,12 @@ class _Body:
         self.outline = mdx.outline(tokens)
         self.bookmarks = {h.slug: f"_Toc{index + 1:09d}" for index, h in enumerate(self.outline)}
         self.heading_index = 0
-        self.rels: dict[str, str] = {}  # part name -> rId (fixed parts first, in _PARTS order)
+        self.rid_count = 0
+        self.rels: dict[str, str] = {}  # part name -> rId, in _PARTS order
         for name, _, _ in _PARTS:
-            if name.startswith("word/") and (name in ref.blobs or name not in ("word/fontTable.xml", "word/theme/theme1.xml")):
+            if name in ref.blobs or name not in _OPTIONAL_PARTS:
                 self.rel_id(name)
-        self.hyperlinks: dict[str, str] = {}  # url -> rId
+        self.hyperlinks: dict[str, str] = {}  # url -> rId, in order of first use
         self.ordered_lists: list[tuple[int, int, int]] = []  # (numId, ilvl, start)
         self.next_num_id = ref.max_num_id + 1
         self.lists: list[_List] = []
@@ -566,10 +577,14 @@ class _Body:
         self.page_break = False
         self.has_toc = False
 
-    def rel_id(self, key: str) -> str:
-        rid = self.rels.get(key)
+    def _next_rid(self) -> str:
+        self.rid_count += 1
+        return f"rId{self.rid_count}"
+
+    def rel_id(self, part_name: str) -> str:
+        rid = self.rels.get(part_name)
         if rid is None:
-            rid = self.rels[key] = f"rId{len(self.rels) + len(self.hyperlinks) + 1}"
+            rid = self.rels[part_name] = self._next_rid()
         return rid
 
     # -- assembly
@@ -642,19 +657,25 @@ class _Body:
 
     # -- paragraphs
 
-    def _new_paragraph(self, style_id: str | None, parent: etree._Element | None = None) -> etree._Element:
-        p = etree.SubElement(self.body if parent is None else parent, W_P)
-        if style_id is not None or (self.page_break and parent is None):
+    def _new_paragraph(self, style_id: str | None, *, gap_after_table: bool = True) -> etree._Element:
+        """A body paragraph; a pending page break goes on it, and text straight after a table gets a gap
+        (Word tables have no space below them)."""
+        body = self.body
+        follows_table = gap_after_table and len(body) and body[-1].tag == W_TBL
+        p = etree.SubElement(body, W_P)
+        if style_id is not None or self.page_break or follows_table:
             ppr = etree.SubElement(p, W_PPR)
             if style_id is not None:
-                etree.SubElement(ppr, W_PSTYLE).set(W_VAL, style_id)
-            if self.page_break and parent is None:
+                etree.SubElement(ppr, W_PSTYLE, {W_VAL: style_id})
+            if self.page_break:
                 etree.SubElement(ppr, W_PAGEBREAKBEFORE)
                 self.page_break = False
+            if follows_table:
+                etree.SubElement(ppr, W_SPACING, _GAP_AFTER_TABLE)
         return p
 
     def _paragraph_with_text(self, style_id: str | None, text: str) -> etree._Element:
-        p = self._new_paragraph(style_id)
+        p = self._new_paragraph(style_id, gap_after_table=False)
         _run(p, text)
         return p
 
@@ -678,17 +699,17 @@ class _Body:
         p = self._new_paragraph(names[min(depth, len(names) - 1)])
         ppr = p[0]
         ilvl = min(depth, 8)
-        num_pr = etree.SubElement(ppr, W_NUMPR)
+        num_pr = etree.Element(W_NUMPR)
         if not self.items[-1]:
             self.items[-1] = True
-            etree.SubElement(num_pr, W_ILVL).set(W_VAL, str(ilvl))
-            etree.SubElement(num_pr, W_NUMID).set(W_VAL, str(current.num_id))
+            etree.SubElement(num_pr, W_ILVL, {W_VAL: str(ilvl)})
+            etree.SubElement(num_pr, W_NUMID, {W_VAL: str(current.num_id)})
+            _insert_ppr(ppr, num_pr)
         else:  # a further paragraph of the same item: no number, aligned with the item's text
-            etree.SubElement(num_pr, W_NUMID).set(W_VAL, "0")
+            etree.SubElement(num_pr, W_NUMID, {W_VAL: "0"})
+            _insert_ppr(ppr, num_pr)
             lefts = self.ref.number_lefts if current.ordered else self.ref.bullet_lefts
-            ind = etree.SubElement(ppr, W_IND)
-            ind.set(W_LEFT, str(lefts[ilvl]))
-            ind.set(W_FIRSTLINE, "0")
+            _insert_ppr(ppr, etree.Element(W_IND, {W_LEFT: str(lefts[ilvl]), W_FIRSTLINE: "0"}))
         if inline is not None:
             self._runs(p, inline.children)
 
@@ -704,7 +725,7 @@ class _Body:
 
     def _heading(self, token: Token, inline: Token) -> None:
         level = mdx.heading_level(token)
-        p = self._new_paragraph(self.s.headings[level - 1])
+        p = self._new_paragraph(self.s.headings[level - 1], gap_after_table=False)
         heading = self.outline[self.heading_index]
         index = self.heading_index
         self.heading_index += 1
@@ -720,9 +741,7 @@ class _Body:
         for number, line in enumerate(lines):
             r = etree.SubElement(p, W_R)
             rpr = etree.SubElement(r, W_RPR)
-            fonts = etree.SubElement(rpr, W_RFONTS)
-            fonts.set(_w("ascii"), _CODE_FONT)
-            fonts.set(_w("hAnsi"), _CODE_FONT)
+            etree.SubElement(rpr, W_RFONTS, _CODE_FONTS)
             if number:
                 etree.SubElement(r, W_BR)
             t = etree.SubElement(r, W_T)
@@ -739,7 +758,8 @@ class _Body:
         for child in children or ():
             kind = child.type
             if kind == "text":
-                text.append(child.content)
+                if child.content:
+                    text.append(child.content)
                 continue
             if kind == "softbreak":
                 text.append(" ")
@@ -763,7 +783,7 @@ class _Body:
                 etree.SubElement(etree.SubElement(target, W_R), W_BR)
             elif kind == "code_inline":
                 _run(target, child.content, b, it, rstyle, code=True)
-            elif kind == "image":
+            elif kind == "image" and child.content:
                 text.append(child.content)
         if text:
             _run(target, "".join(text), b, it, rstyle)
@@ -775,7 +795,7 @@ class _Body:
         else:
             rid = self.hyperlinks.get(href)
             if rid is None:
-                rid = self.hyperlinks[href] = f"rId{len(self.rels) + len(self.hyperlinks) + 1}"
+                rid = self.hyperlinks[href] = self._next_rid()
             link.set(R_ID, rid)
         link.set(W_HISTORY, "1")
         return link
@@ -822,9 +842,6 @@ class _Body:
                 _run(link, _format_number(formats[heading.level - 1], heading.counters))
                 etree.SubElement(etree.SubElement(link, W_R), W_TAB)
             _run(link, heading.text)
-            etree.SubElement(etree.SubElement(link, W_R), W_TAB)
-            _field_begin(link, f" PAGEREF {bookmark} \\h ")
-            _field_char(link, "end")
             if index == last:
                 _field_char(p, "end")
 
@@ -862,6 +879,14 @@ class _Body:
             p = etree.SubElement(body, W_P)
             etree.SubElement(etree.SubElement(p, W_R), W_BR).set(W_TYPE, "page")
             self.page_break = False
+        elif len(body) and body[-1].tag == W_P:  # keep the lead-in ("Table 2 lists ...") with the table
+            before = body[-1]
+            ppr = before[0] if len(before) and before[0].tag == W_PPR else None
+            if ppr is None:
+                ppr = etree.Element(W_PPR)
+                before.insert(0, ppr)
+            if ppr.find(W_KEEPNEXT) is None:
+                _insert_ppr(ppr, etree.Element(W_KEEPNEXT))
         kind = next((c for c in reversed(self.containers) if c in ("signatures", "form")), None)
         height = {"signatures": SIGNATURE_ROW_HEIGHT, "form": FORM_ROW_HEIGHT}.get(kind)
         columns = len(rows[0][1])
@@ -882,31 +907,30 @@ class _Body:
         grid = etree.SubElement(tbl, W_TBLGRID)
         for value in widths:
             etree.SubElement(grid, W_GRIDCOL).set(W_W, str(value))
+        sub = etree.SubElement
         cell_style = s.table_text
+        cell_widths = [{W_W: str(value), W_TYPE: "dxa"} for value in widths]
+        jc = {"right": {W_VAL: "right"}, "center": {W_VAL: "center"}}
+        row_height = {W_VAL: str(height), W_HRULE: "atLeast"} if height else None
         for header, cells in rows:
-            tr = etree.SubElement(tbl, W_TR)
-            tr_pr = etree.SubElement(tr, W_TRPR)
-            if header or height:
-                etree.SubElement(tr_pr, W_CANTSPLIT)
+            tr = sub(tbl, W_TR)
+            tr_pr = sub(tr, W_TRPR)
+            sub(tr_pr, W_CANTSPLIT)  # a row never breaks across pages
             if header:
-                etree.SubElement(tr_pr, W_TBLHEADER)
-            elif height:
-                row_height = etree.SubElement(tr_pr, W_TRHEIGHT)
-                row_height.set(W_VAL, str(height))
-                row_height.set(W_HRULE, "atLeast")
+                sub(tr_pr, W_TBLHEADER)
+            elif row_height:
+                sub(tr_pr, W_TRHEIGHT, row_height)
             for column in range(columns):
                 inline, align = cells[column]
-                tc = etree.SubElement(tr, W_TC)
-                tc_w = etree.SubElement(etree.SubElement(tc, W_TCPR), W_TCW)
-                tc_w.set(W_W, str(widths[column]))
-                tc_w.set(W_TYPE, "dxa")
-                p = etree.SubElement(tc, W_P)
-                if cell_style is not None or align in ("center", "right"):
-                    ppr = etree.SubElement(p, W_PPR)
+                tc = sub(tr, W_TC)
+                sub(sub(tc, W_TCPR), W_TCW, cell_widths[column])
+                p = sub(tc, W_P)
+                if cell_style is not None or align in jc:
+                    ppr = sub(p, W_PPR)
                     if cell_style is not None:
-                        etree.SubElement(ppr, W_PSTYLE).set(W_VAL, cell_style)
-                    if align in ("center", "right"):
-                        etree.SubElement(ppr, W_JC).set(W_VAL, "right" if align == "right" else "center")
+                        sub(ppr, W_PSTYLE, {W_VAL: cell_style})
+                    if align in jc:
+                        sub(ppr, W_JC, jc[align])
                 self._runs(p, inline.children, bold=header)
 
 
@@ -915,23 +939,22 @@ class _Body:
 
 def _run(parent: etree._Element, text: str, bold: int = 0, italic: int = 0, rstyle: str | None = None,
          code: bool = False) -> None:
-    r = etree.SubElement(parent, W_R)
+    sub = etree.SubElement
+    r = sub(parent, W_R)
     if rstyle is not None or bold or italic or code:
-        rpr = etree.SubElement(r, W_RPR)
+        rpr = sub(r, W_RPR)
         if rstyle is not None:
-            etree.SubElement(rpr, W_RSTYLE).set(W_VAL, rstyle)
+            sub(rpr, W_RSTYLE, {W_VAL: rstyle})
         if code:
-            fonts = etree.SubElement(rpr, W_RFONTS)
-            fonts.set(_w("ascii"), _CODE_FONT)
-            fonts.set(_w("hAnsi"), _CODE_FONT)
+            sub(rpr, W_RFONTS, _CODE_FONTS)
         if bold:
-            etree.SubElement(rpr, W_B)
+            sub(rpr, W_B)
         if italic:
-            etree.SubElement(rpr, W_I)
-    t = etree.SubElement(r, W_T)
-    t.text = text
+            sub(rpr, W_I)
     if text[:1].isspace() or text[-1:].isspace() or "  " in text:
-        t.set(XML_SPACE, "preserve")
+        sub(r, W_T, _PRESERVE).text = text
+    else:
+        sub(r, W_T).text = text
 
 
 def _field_char(parent: etree._Element, kind: str) -> None:
@@ -985,7 +1008,9 @@ def _column_widths(rows: list[list[str]], total: int, wide_empty: bool = False) 
     weights = [max(length, 4) for length in longest]
     if wide_empty and len(rows) > 1:
         weights = [30 if empty else w for w, empty in zip(weights, body_empty)]
-    floor = [min(word[c] * 110 + 216, total // columns) for c in range(columns)]
+    floor = [min(word[c] * 110 + 216, total // 2) for c in range(columns)]
+    if sum(floor) > total:
+        floor = [f * total / sum(floor) for f in floor]
     widths = [total * w / sum(weights) for w in weights]
     for _ in range(columns):  # lift columns below their floor, taking the width from the others
         short = [c for c in range(columns) if widths[c] < floor[c]]

@@ -32,6 +32,7 @@ __all__ = [
     "CONTAINER_NAMES",
     "Heading",
     "MAX_HEADING_LEVEL",
+    "PARSER_OPTIONS",
     "container_name",
     "inline_text",
     "outline",
@@ -61,6 +62,7 @@ def _make_parser() -> MarkdownIt:
 
 
 _PARSER = _make_parser()
+PARSER_OPTIONS = _PARSER.options
 
 
 def parse(markdown: str) -> list[Token]:
@@ -121,14 +123,14 @@ def heading_level(token: Token) -> int:
     return min(int(token.tag[1:]), MAX_HEADING_LEVEL)
 
 
-_SLUG_DROP = re.compile(r"[^\w\s-]", re.UNICODE)
-_SLUG_SPACE = re.compile(r"[\s_-]+", re.UNICODE)
+_SLUG_APOSTROPHE = re.compile(r"['\u2019]")
+_SLUG_SEPARATOR = re.compile(r"[^a-z0-9]+")
 
 
 def slugify(text: str) -> str:
-    """A lower-case ASCII slug such as ``roles-and-responsibilities`` (``section`` if nothing is left)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = _SLUG_SPACE.sub("-", _SLUG_DROP.sub("", ascii_text).lower()).strip("-")
+    """A lower-case ASCII slug: ``2.1 Who's involved?`` -> ``2-1-whos-involved`` (``section`` if empty)."""
+    ascii_text = unicodedata.normalize("NFKD", _SLUG_APOSTROPHE.sub("", text)).encode("ascii", "ignore")
+    slug = _SLUG_SEPARATOR.sub("-", ascii_text.decode("ascii").lower()).strip("-")
     return slug or "section"
 
 
