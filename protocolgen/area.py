@@ -227,7 +227,7 @@ def inspect_area(root: Path | str) -> LoadedArea:
     _load_register(loaded)
     _check_references(loaded)
     apply_rules(loaded)
-    loaded.diagnostics = sorted(set(loaded.diagnostics))
+    loaded.diagnostics = sorted(set(loaded.diagnostics), key=Diagnostic.sort_key)
     return loaded
 
 

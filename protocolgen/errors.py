@@ -12,7 +12,7 @@ from typing import Literal
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Diagnostic:
     """One problem in the user's terms: where it is, what is wrong, and what to do."""
 
@@ -22,6 +22,9 @@ class Diagnostic:
     message: str
     severity: Severity = "error"
     hint: str = ""
+
+    def sort_key(self) -> tuple[str, int, str, str]:
+        return (self.file, self.line or 0, self.field, self.message)
 
     def format(self) -> str:
         where = self.file + (f":{self.line}" if self.line else "")
@@ -38,7 +41,7 @@ class ValidationFailed(ProtocolgenError):
     """The area has errors; every diagnostic (errors and warnings) is attached."""
 
     def __init__(self, diagnostics: Iterable[Diagnostic]):
-        self.diagnostics = sorted(diagnostics)
+        self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
         errors = sum(d.severity == "error" for d in self.diagnostics)
         super().__init__(f"{errors} error(s) in the area; nothing was written")
 

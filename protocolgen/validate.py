@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import reprlib
 import types
 import typing
 from collections.abc import Iterable, Sequence
@@ -62,9 +63,11 @@ def fields_at(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
     return []
 
 
+_REPR = reprlib.Repr(maxstring=57, maxother=57, maxlist=4, maxdict=4, maxlevel=2)
+
+
 def _describe(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return _REPR.repr(value)
 
 
 _SLUG_PATTERN = "^[a-z0-9]+(?:-[a-z0-9]+)*$"

@@ -78,10 +78,9 @@ def test_done_when_four_problems_in_one_run(root: Path) -> None:
     at = root.as_posix()
 
     syntax = lines_about(result, f"{at}/{police}:")
-    assert len(syntax) == 1 and "error: is not valid YAML" in syntax[0]
-    assert syntax[0].startswith(f"{at}/{police}:{A.line_of(root, police, 'status:') + 1}:") or syntax[0].startswith(
-        f"{at}/{police}:{A.line_of(root, police, 'status:')}:"
-    )
+    assert len(syntax) == 1 and ": error: is not valid YAML" in syntax[0]
+    opened = A.line_of(root, police, "status: [")  # the parser finds the unclosed '[' on this line or the next
+    assert syntax[0].split(":")[1] in (str(opened), str(opened + 1)), syntax[0]
 
     typo = lines_about(result, f"{at}/{A.HEALTH}:{A.line_of(root, A.HEALTH, 'secuirty:')}: error: secuirty:")
     assert len(typo) == 1 and "did you mean 'security'?" in typo[0]
@@ -161,7 +160,7 @@ def test_legislation_list() -> None:
     rows = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
     assert "children-act-2004-s11" in rows and "Children Act 2004, section 11" in rows["children-act-2004-s11"]
     assert "Repealed" in rows["data-protection-act-1998"]
-    assert set(rows) == set(read_bundled())
+    assert set(read_bundled()) <= set(rows)
 
 
 def test_legislation_list_marks_unchecked_entries() -> None:

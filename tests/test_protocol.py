@@ -306,12 +306,24 @@ def test_schedule_lists_every_provision_the_document_may_cite(panel: str) -> Non
     job = protocol_job(BUNDLED, panel)
     md = render(job)
     rows = table_with_header(md, "Title and citation", "What it does")[1:]
-    assert [row[0] for row in rows] == [entry.citation for entry in job.context["schedule"]]
+    # The title is added where the citation does not already contain it (e.g. guidance, or a renamed entry).
+    assert [row[0] for row in rows] == [
+        entry.citation + ("" if entry.title in entry.citation else f" ({entry.title})")
+        for entry in job.context["schedule"]]
     for row, entry in zip(rows, job.context["schedule"]):
         assert row[1] == entry.summary
     for entry in job.context["schedule"]:
         if entry.uri:
             assert f"(<{entry.uri}>)" in md
+
+
+def test_schedule_shows_a_title_the_citation_does_not_carry(tmp_path: Path, bundled: dict[str, str]) -> None:
+    assert "(as renamed)" not in bundled[PANEL]
+    root = variant(tmp_path)
+    write(root, "legislation.yaml", {"crime-and-disorder-act-1998-s115": {"title": "Crime and Disorder Act (as renamed)"}})
+    md = protocol(root)
+    rows = [row[0] for row in table_with_header(md, "Title and citation", "What it does")[1:]]
+    assert "Crime and Disorder Act 1998, section 115 (Crime and Disorder Act (as renamed))" in rows
 
 
 @pytest.mark.parametrize("panel", PANELS)

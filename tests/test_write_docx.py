@@ -7,6 +7,7 @@ import io
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -507,7 +508,7 @@ def test_reference_that_is_not_a_docx_is_an_error(tmp_path):
 def test_bundled_reference_is_what_the_tool_generates(tmp_path):
     tool = Path(__file__).resolve().parent.parent / "tools" / "make_reference_docx.py"
     out = tmp_path / "reference.docx"
-    subprocess.run(["python", str(tool), str(out)], check=True, capture_output=True)
+    subprocess.run([sys.executable, str(tool), str(out)], check=True, capture_output=True)
     assert out.read_bytes() == REFERENCE_DOCX.read_bytes(), "regenerate with tools/make_reference_docx.py"
 
 
