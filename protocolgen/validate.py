@@ -63,7 +63,10 @@ def fields_at(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
     return []
 
 
-_REPR = reprlib.Repr(maxstring=57, maxother=57, maxlist=4, maxdict=4, maxlevel=2)
+_REPR = reprlib.Repr()  # bounded: a huge aliased value must not be printed (or even repr'd) whole
+_REPR.maxstring = _REPR.maxother = 57
+_REPR.maxlist = _REPR.maxdict = 4
+_REPR.maxlevel = 2
 
 
 def _describe(value: Any) -> str:
