@@ -73,7 +73,7 @@ def _yaml_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in YAML_SUFFIXES)
 
 
-def _parse(loaded: LoadedArea, path: Path, key_hint: str, model: type[M]) -> tuple[SourceFile | None, M | None]:
+def _parse(loaded: LoadedArea, path: Path, model: type[M]) -> tuple[SourceFile | None, M | None]:
     source, problems = load_yaml(path, _display(loaded.root, path))
     loaded.diagnostics.extend(problems)
     if source is None:
@@ -89,7 +89,7 @@ def _load_collection(loaded: LoadedArea, folder: str, kind: str, model: type[M])
     found: dict[str, M] = {}
     first_file: dict[str, str] = {}
     for path in _yaml_files(loaded.root / folder):
-        source, item = _parse(loaded, path, kind, model)
+        source, item = _parse(loaded, path, model)
         if source is None:
             continue
         raw_id = source.data.get("id")
@@ -215,7 +215,7 @@ def inspect_area(root: Path | str) -> LoadedArea:
     loaded = LoadedArea(root=root)
     area_path = root / "area.yaml"
     if area_path.is_file():
-        source, loaded.area = _parse(loaded, area_path, "area", Area)
+        source, loaded.area = _parse(loaded, area_path, Area)
         if source is not None:
             loaded.sources["area"] = source
     else:

@@ -55,8 +55,9 @@ def apply_rules(loaded: LoadedArea) -> None:
         each.check(loaded)
 
 
-def _as_of(loaded: LoadedArea) -> date:
-    return loaded.area.issue_date if loaded.area else date.today()  # only diagnostics; builds need the area
+def _as_of(loaded: LoadedArea) -> date | None:
+    """The area's issue date; None when area.yaml failed to load (date-bound checks then wait for it)."""
+    return loaded.area.issue_date if loaded.area else None
 
 
 @rule("guidance 4.2, 4.7-4.9", "a statutory body names the legal basis on which it shares information")
@@ -112,7 +113,7 @@ def lawful_basis_fits_status(loaded: LoadedArea) -> None:
                     "(UK GDPR Art 6(1), last paragraph)",
                     hint="use public_task",
                 )
-            if basis == "recognised_legitimate_interest" and as_of < SAFEGUARDING_RLI_FROM:
+            if basis == "recognised_legitimate_interest" and as_of and as_of < SAFEGUARDING_RLI_FROM:
                 loaded.report(
                     where, loc,
                     "the recognised legitimate interest basis (UK GDPR Art 6(1)(ea)) came into force on "
@@ -245,7 +246,7 @@ def _cited(loaded: LoadedArea) -> list[tuple[str, tuple, str]]:
 @rule("current law", "a profile citing a repealed, not yet in force or unchecked provision is warned")
 def cited_provisions_current(loaded: LoadedArea) -> None:
     as_of = _as_of(loaded)
-    register = loaded.register.as_of(as_of)
+    register = loaded.register.as_of(as_of) if as_of else loaded.register
     nation = loaded.area.nation if loaded.area else None
     for where, loc, key in _cited(loaded):
         entry = register.get(key)
@@ -256,7 +257,8 @@ def cited_provisions_current(loaded: LoadedArea) -> None:
             loaded.report(where, loc, f"'{key}' ({entry.citation}) is repealed", "warning", hint=f"cite instead: {instead}")
         elif entry.status == "not_yet_in_force":
             loaded.report(
-                where, loc, f"'{key}' ({entry.citation}) is enacted but not yet in force on {as_of.isoformat()}",
+                where, loc, f"'{key}' ({entry.citation}) is enacted but not yet in force"
+                + (f" on {as_of.isoformat()}" if as_of else ""),
                 "warning", hint="documents will describe it as not yet in force; it cannot be relied on yet",
             )
         if not entry.verified:
