@@ -221,9 +221,11 @@ def _gdpr_bases(agency: Agency, as_of: date) -> tuple[Basis, ...]:
 def _party(agency: Agency, seat: Membership | None, loaded: LoadedArea, register: Register,
            special: bool, when: date) -> Party:
     gateways = []
+    other_nation = "Wales" if loaded.area.nation == "england" else "England"  # type: ignore[union-attr]
     for basis in agency.statutory_basis:
         entry = _usable(register, basis.key)
-        if entry is not None and entry.status != "repealed":
+        # Repealed law and law of the other nation never stand as a basis (validation warns about both).
+        if entry is not None and entry.status != "repealed" and entry.extent != other_nation:
             gateways.append(Citation(entry, basis.note))
     if agency.status == "statutory":
         sharing: SharingBasis = "statutory_gateway" if any(c.entry.kind == "gateway" for c in gateways) else "implied_power"

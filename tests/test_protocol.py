@@ -320,7 +320,8 @@ def test_schedule_lists_every_provision_the_document_may_cite(panel: str) -> Non
 def test_schedule_shows_a_title_the_citation_does_not_carry(tmp_path: Path, bundled: dict[str, str]) -> None:
     assert "(as renamed)" not in bundled[PANEL]
     root = variant(tmp_path)
-    write(root, "legislation.yaml", {"crime-and-disorder-act-1998-s115": {"title": "Crime and Disorder Act (as renamed)"}})
+    renamed = {"crime-and-disorder-act-1998-s115": {"title": "Crime and Disorder Act (as renamed)"}}
+    write(root, "legislation.yaml", renamed)
     md = protocol(root)
     rows = [row[0] for row in table_with_header(md, "Title and citation", "What it does")[1:]]
     assert "Crime and Disorder Act 1998, section 115 (Crime and Disorder Act (as renamed))" in rows
@@ -359,7 +360,8 @@ def test_panel_facts_come_from_the_profile(bundled: dict[str, str]) -> None:
     for item in (*panel.information_shared, *panel.security):
         assert f"- {item}\n" in md
     retention = table_with_header(md, "Records", "Kept for")[1:]
-    assert [row[:2] for row in retention] == [[r.records[:1].upper() + r.records[1:], r.period] for r in panel.retention]
+    expected = [[r.records[:1].upper() + r.records[1:], r.period] for r in panel.retention]
+    assert [row[:2] for row in retention] == expected
     for other in loaded.area.other_agreements:
         assert f"- {' '.join(other.split())}\n" in md
 
@@ -419,7 +421,8 @@ def test_version_history_lists_the_documents_history() -> None:
                HistoryRow("1.1", datetime.date(2026, 9, 1), "New housing representative"))
     md = render(job, dataclasses.replace(job.doc, version="1.1", history=history))
     rows = table_with_header(md, "Version", "Date")
-    assert rows[1:] == [["1.0", "1 April 2026", "First issue"], ["1.1", "1 September 2026", "New housing representative"]]
+    assert rows[1:] == [["1.0", "1 April 2026", "First issue"],
+                        ["1.1", "1 September 2026", "New housing representative"]]
     assert md.count("First issue") == 1
 
 
