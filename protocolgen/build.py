@@ -333,22 +333,29 @@ def _sentence(reasons: list[str]) -> str:
 
 
 def changes_markdown(changes: list[DocChange], area_name: str, issued: date) -> str:
-    """The change report: per document, what changed since the last build, for re-circulation."""
+    """The change report: what changed in each document since the last build, for re-circulation."""
     from .render import md_escape
 
+    changed = sorted((c for c in changes if c.old_version), key=lambda c: c.id)
+    new = sorted((c for c in changes if not c.old_version), key=lambda c: c.id)
     lines = [
-        f"These documents of {md_escape(area_name)} changed in this build. Re-circulate each for sign-off "
-        "where its content changed.",
+        f"This report lists the documents of {md_escape(area_name)} that this build created or changed "
+        f"(documents dated {long_date(issued)}).",
         "",
     ]
-    for change in sorted(changes, key=lambda c: c.id):
-        lines.append(f"## {md_escape(change.title)}")
-        lines.append("")
-        version = (f"Version {change.old_version} to {change.new_version}" if change.old_version
-                   else f"New document, version {change.new_version}")
-        lines.append(f"File: {md_escape(change.id)}. {version}.")
-        lines.append("")
-        lines.extend(f"- {md_escape(reason)}" for reason in change.reasons)
+    if changed:
+        lines += ["# Changed documents", "",
+                  "Each of these documents has a new version. Send it to its signatories again where its content "
+                  "changed in substance.", ""]
+        for change in changed:
+            lines += [f"## {md_escape(change.title)}", "",
+                      f"File {md_escape(change.id)}, version {change.old_version} to {change.new_version}. "
+                      "What changed:", ""]
+            lines += [f"- {md_escape(reason)}" for reason in change.reasons]
+            lines.append("")
+    if new:
+        lines += ["# New documents", "", "| Document | File | Version |", "|---|---|---|"]
+        lines += [f"| {md_escape(c.title)} | {md_escape(c.id)} | {c.new_version} |" for c in new]
         lines.append("")
     return "\n".join(lines)
 
