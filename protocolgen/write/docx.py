@@ -162,7 +162,8 @@ _XML_DECL = b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
 # Row heights (twips) for tables inside ``::: signatures`` and ``::: form``.
 SIGNATURE_ROW_HEIGHT = 1021  # 1.8 cm: room for a handwritten signature
 FORM_ROW_HEIGHT = 794  # 1.4 cm: room for a handwritten answer
-_TOC_INSTRUCTION = ' TOC \\o "1-3" \\h \\z \\u '
+_TOC_LEVELS = 2  # sections and subsections: a third level doubles the contents' length for little help
+_TOC_INSTRUCTION = f' TOC \\o "1-{_TOC_LEVELS}" \\h \\z \\u '
 _NO_TOC_ENTRIES = "No table of contents entries found."
 _CODE_FONT = "Courier New"
 _CODE_FONTS = {_w("ascii"): _CODE_FONT, _w("hAnsi"): _CODE_FONT}
@@ -829,8 +830,9 @@ class _Body:
             return
         numbered = self.meta.numbered_headings
         formats = self.ref.heading_formats
-        last = len(self.outline) - 1
-        for index, heading in enumerate(self.outline):
+        outline = [h for h in self.outline if h.level <= _TOC_LEVELS]
+        last = len(outline) - 1
+        for index, heading in enumerate(outline):
             p = self._new_paragraph(s.toc[heading.level - 1])
             if index == 0:
                 _field_begin(p, _TOC_INSTRUCTION)
@@ -996,16 +998,18 @@ def _column_widths(rows: list[list[str]], total: int, wide_empty: bool = False) 
     columns = len(rows[0]) if rows else 1
     if columns == 0:
         return []
-    longest = [0] * columns
+    total_length = [0] * columns
     word = [0] * columns
     body_empty = [True] * columns
     for row_index, row in enumerate(rows):
         for column, text in enumerate(row):
-            longest[column] = max(longest[column], min(len(text), 60))
+            total_length[column] += len(text)
             word[column] = max(word[column], max((len(w) for w in text.split()), default=0))
             if row_index and text.strip():
                 body_empty[column] = False
-    weights = [max(length, 4) for length in longest]
+    # Weight by the average text per row: a column of long passages gets the room it needs, so rows stay
+    # short and the table takes fewer pages; the square root keeps short columns from being squeezed.
+    weights = [max((length / len(rows)) ** 0.5, 2.0) for length in total_length]
     if wide_empty and len(rows) > 1:
         weights = [30 if empty else w for w, empty in zip(weights, body_empty)]
     floor = [min(word[c] * 110 + 216, total // 2) for c in range(columns)]
