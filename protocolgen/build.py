@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .area import load_area
-from .errors import Diagnostic, OutputProblem
+from .errors import Diagnostic, OutputProblem, TemplateProblem
 from .manifest import (
     JOURNAL_NAME,
     MANIFEST_NAME,
@@ -195,7 +195,10 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     out = options.out_dir
     result = BuildResult(warnings=loaded.warnings)
     renderer = Renderer(options.templates_dir)
-    writer = DocxWriter(options.reference_docx)
+    try:
+        writer = DocxWriter(options.reference_docx)
+    except ValueError as exc:  # a house-style document lacking the styles the documents use
+        raise OutputProblem(f"--reference-docx: {exc}") from None
     inputs = _Inputs(renderer, options.reference_docx)
     manifest = Manifest.read(out)
     if manifest.problem:
@@ -242,9 +245,12 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
             version = "1.0"
             new_history = [{"version": "1.0", "date": job.doc.issue_date.isoformat(), "summary": "First issue"}]
         meta = doc_meta(job, doc)
-        files = {f"{job.id}.docx": writer.render(markdown, meta)}
-        if job.html:
-            files[f"{job.id}.html"] = render_html(markdown, meta).encode("utf-8")
+        try:
+            files = {f"{job.id}.docx": writer.render(markdown, meta)}
+            if job.html:
+                files[f"{job.id}.html"] = render_html(markdown, meta).encode("utf-8")
+        except ValueError as exc:  # Markdown the writers cannot lay out, e.g. an unknown ::: container
+            raise TemplateProblem(f"{job.template} (for {job.id}): {exc}") from None
         if options.emit_markdown:
             files[f"{job.id}.md"] = markdown.encode("utf-8")
         record = Record(fp, sha256(markdown), version, new_history, summary,

@@ -141,14 +141,14 @@ def test_validate_prints_the_hint(root: Path) -> None:
     ) in result.output.splitlines()
 
 
-def test_validate_default_area_is_agency_profiles(tmp_path: Path) -> None:
+def test_validate_default_area_is_agency_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path):
-        result = runner.invoke(main, ["validate"])
-        assert_user_error(result)
-        assert "agency_profiles" in result.output
-        A.write_area(Path("agency_profiles"))
-        assert runner.invoke(main, ["validate"]).exit_code == 0
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["validate"])
+    assert_user_error(result)
+    assert "agency_profiles" in result.output
+    A.write_area(Path("agency_profiles"))
+    assert runner.invoke(main, ["validate"]).exit_code == 0
 
 
 # --- legislation -------------------------------------------------------------------------------------------
