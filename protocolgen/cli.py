@@ -240,30 +240,13 @@ def legislation_check(ctx: click.Context, area: Path) -> None:
     loaded = inspect_area(area)
     if loaded.errors:
         raise ValidationFailed(loaded.diagnostics)
-    when = loaded.area.issue_date  # type: ignore[union-attr]
-    register = loaded.register.as_of(when)
-    found = 0
-    for source_key, source in sorted(loaded.sources.items()):
-        kind, _, ident = source_key.partition(":")
-        model = loaded.agencies.get(ident) if kind == "agency" else loaded.panels.get(ident) if kind == "panel" else None
-        if model is None:
-            continue
-        keys = [b.key for b in getattr(model, "statutory_basis", [])]
-        keys += list(getattr(model, "special_category_conditions", [])) + list(getattr(model, "legislation", []))
-        for key in keys:
-            entry = register.get(key)
-            if entry is None or entry.status not in ("repealed", "amended", "partly_repealed", "not_yet_in_force"):
-                continue
-            found += 1
-            instead = ", ".join(r.key for r in register.replacements(key))
-            advice = {
-                "repealed": f"repealed; cite instead: {instead or 'its successor'}",
-                "amended": "in force as amended; check the profile's wording still fits the current text",
-                "partly_repealed": "partly repealed; check the part relied on is still in force",
-                "not_yet_in_force": "enacted but not yet in force; it cannot be relied on yet",
-            }[entry.status]
-            click.echo(f"{(area / source.display).as_posix()}: {key}: {advice}")
-    click.echo(f"{found} citation(s) to review (law as of {when.isoformat()}).")
+    from .rules import citations_to_review
+
+    reviews = citations_to_review(loaded)
+    for item in reviews:
+        click.echo(f"{(area / item.file).as_posix()}:{item.line}: {item.field}: {item.message}")
+    when = loaded.area.issue_date.isoformat()  # type: ignore[union-attr]
+    click.echo(f"{len(reviews)} citation(s) to review (law as of {when}).")
 
 
 def _register(area: Path | None):  # type: ignore[no-untyped-def]

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from .area import LoadedArea
+from .errors import Diagnostic
+from .load import format_loc
 from .models import HEALTH_SECTORS, SOCIAL_CARE_SECTORS, parse_period
 
 # Duties and powers given only to bodies listed in the Act: a voluntary or private body cannot claim them
@@ -282,3 +284,28 @@ def agency_on_a_panel(loaded: LoadedArea) -> None:
                 f"agency:{agency.id}", ("panels",), "sits on no panel: it gets its own notice but appears in no protocol",
                 "warning",
             )
+
+
+ADVICE = {
+    "repealed": "repealed; cite instead: {instead}",
+    "amended": "in force as amended; check that the profile's wording still fits the current text",
+    "partly_repealed": "partly repealed; check that the part relied on is still in force",
+    "not_yet_in_force": "enacted but not yet in force; it cannot be relied on yet",
+}
+
+
+def citations_to_review(loaded: LoadedArea) -> list[Diagnostic]:
+    """Every citation in the profiles of a provision that is repealed, amended, partly repealed or not yet
+    in force on the area's issue date, with what to do about it (``protocolgen legislation check``)."""
+    as_of = _as_of(loaded)
+    register = loaded.register.as_of(as_of) if as_of else loaded.register
+    out = []
+    for where, loc, key in _cited(loaded):
+        entry = register.get(key)
+        if entry is None or entry.status not in ADVICE:
+            continue
+        instead = ", ".join(r.key for r in register.replacements(key)) or "its successor"
+        source = loaded.sources[where]
+        out.append(Diagnostic(source.display, source.line_of(loc), format_loc(loc),
+                              f"{key}: {ADVICE[entry.status].format(instead=instead)}", "warning"))
+    return sorted(out, key=Diagnostic.sort_key)

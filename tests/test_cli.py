@@ -225,7 +225,10 @@ def test_legislation_check_lists_what_to_cite_instead(root: Path) -> None:
     A.edit(root, A.PANEL, lambda p: p.update(legislation=["data-protection-act-1998"]))
     result = run("legislation", "check", root)
     assert result.exit_code == 0, result.output
-    found = lines_about(result, f"{root.as_posix()}/{A.PANEL}: data-protection-act-1998: repealed; cite instead: ")
+    line = A.line_of(root, A.PANEL, "data-protection-act-1998")
+    found = lines_about(
+        result, f"{root.as_posix()}/{A.PANEL}:{line}: legislation[0]: data-protection-act-1998: repealed; cite instead: "
+    )
     assert len(found) == 1, result.output
     for key in read_bundled()["data-protection-act-1998"].replaced_by:
         assert key in found[0]
@@ -235,8 +238,9 @@ def test_legislation_check_lists_what_to_cite_instead(root: Path) -> None:
 def test_legislation_check_lists_not_yet_in_force(root: Path) -> None:
     A.edit(root, A.HEALTH, lambda d: d["statutory_basis"].append({"key": "children-act-2004-s16la"}))
     result = run("legislation", "check", root)
-    line = lines_about(result, f"{root.as_posix()}/{A.HEALTH}: children-act-2004-s16la:")
-    assert len(line) == 1 and "not yet in force" in line[0]
+    number = A.line_of(root, A.HEALTH, "children-act-2004-s16la")
+    line = lines_about(result, f"{root.as_posix()}/{A.HEALTH}:{number}: ")
+    assert len(line) == 1 and "children-act-2004-s16la: enacted but not yet in force" in line[0], result.output
 
 
 def test_legislation_check_counts_every_citation_to_review(root: Path) -> None:
