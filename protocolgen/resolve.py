@@ -278,10 +278,11 @@ def _schedule(flags: Flags, parties: Iterable[Party], extra: Iterable[str], regi
         keys.extend(c.entry.key for c in party.gateways)
         keys.extend(e.key for e in party.special_conditions)
     keys.extend(extra)
+    other_nation = "England" if flags.wales else "Wales"
     law = {}
     for key in keys:
         entry = _usable(register, key)
-        if entry is not None and entry.status != "repealed":
+        if entry is not None and entry.status != "repealed" and entry.extent != other_nation:
             law[key] = entry
     return law
 
