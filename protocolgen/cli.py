@@ -128,7 +128,13 @@ def build(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], temp
     def progress(jobs):  # type: ignore[no-untyped-def]
         if not sys.stderr.isatty():
             return jobs
-        return click.progressbar(jobs, label="Rendering", file=sys.stderr, item_show_func=lambda j: j.id if j else "")
+
+        def shown():  # type: ignore[no-untyped-def]
+            with click.progressbar(jobs, label="Rendering", file=sys.stderr,
+                                   item_show_func=lambda job: job.id if job else "") as bar:
+                yield from bar
+
+        return shown()
 
     result = run_build(options, progress=progress)
     _show(result.warnings, area)

@@ -268,3 +268,29 @@ def test_every_document_converts_to_pdf_in_libreoffice(built: Path, tmp_path: Pa
     # Output names collide (privacy-notice.pdf from many folders), so count conversions in the log instead.
     assert proc.stdout.count("convert ") == len(documents), proc.stdout[-2000:]
     assert pdfs and all(p.stat().st_size > 1000 for p in pdfs)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_progress_bar_runs_on_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    out = tmp_path / "out"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a build whose stderr is a terminal
+        os.chdir(ROOT)
+        os.execv(sys.executable, [sys.executable, "-m", "protocolgen", "build", str(EXAMPLE), "-o", str(out),
+                                  "--only", "panel:complex-needs"])
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    _, status_code = os.waitpid(pid, 0)
+    text = b"".join(chunks).decode("utf-8", "replace")
+    assert os.waitstatus_to_exitcode(status_code) == 0, text
+    assert "Rendering" in text and "100%" in text
+    assert "Wrote" in text
