@@ -170,6 +170,7 @@ def test_hand_edited_document_survives_and_force_keeps_a_backup(area: Path, tmp_
     assert len(backups) == 1 and backups[0].read_bytes() == edited
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 def test_build_killed_midway_recovers_on_next_run(area: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     script = textwrap.dedent(f"""
