@@ -245,7 +245,7 @@ def _cited(loaded: LoadedArea) -> list[tuple[str, tuple, str]]:
     return cites
 
 
-@rule("current law", "a profile citing a repealed, not yet in force or unchecked provision is warned")
+@rule("legislation register", "a profile citing a repealed, not yet in force, unchecked or other-nation provision is warned")
 def cited_provisions_current(loaded: LoadedArea) -> None:
     as_of = _as_of(loaded)
     register = loaded.register.as_of(as_of) if as_of else loaded.register
@@ -276,7 +276,7 @@ def cited_provisions_current(loaded: LoadedArea) -> None:
             )
 
 
-@rule("guidance 4.33", "an agency that sits on no panel is noted")
+@rule("completeness", "an agency that sits on no panel is noted")
 def agency_on_a_panel(loaded: LoadedArea) -> None:
     for agency in loaded.agencies.values():
         if not agency.panels:
