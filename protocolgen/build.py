@@ -197,7 +197,7 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     renderer = Renderer(options.templates_dir)
     try:
         writer = DocxWriter(options.reference_docx)
-    except ValueError as exc:  # a house-style document lacking the styles the documents use
+    except ValueError as exc:  # a file that is not a Word document at all
         raise OutputProblem(f"--reference-docx: {exc}") from None
     inputs = _Inputs(renderer, options.reference_docx)
     manifest = Manifest.read(out)

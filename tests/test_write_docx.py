@@ -474,17 +474,23 @@ def without_styles(tmp_path: Path, *names: str) -> Path:
     return path
 
 
-def test_reference_missing_styles_is_an_error_naming_file_and_styles(tmp_path):
+def test_reference_missing_styles_are_taken_from_the_bundled_reference(tmp_path):
     path = without_styles(tmp_path, "Note", "heading 3")
-    with pytest.raises(ValueError) as error:
-        DocxWriter(path)
-    message = str(error.value)
-    assert str(path) in message
-    assert "Note" in message and "Heading 3" in message
-    assert "Title" not in message
+    document = render(DocxWriter(path), SAMPLE)
+    by_text = {p.text: p.style.name for p in document.paragraphs}
+    assert by_text["Share without delay where a child is at risk."] == "Note"
+    assert by_text["Detail"] == "Heading 3"
+    note = document.styles["Note"].element
+    assert {etree.QName(b).localname for b in note.find("w:pPr/w:pBdr", NS)} >= {"top", "left", "bottom", "right"}
+    # the copied Heading 3 joins the reference's heading list at the third level: no second list
+    heading1 = document.styles["Heading 1"].element.find("w:pPr/w:numPr", NS)
+    heading3 = document.styles["Heading 3"].element.find("w:pPr/w:numPr", NS)
+    assert heading3.find("w:numId", NS).get(qn("w:val")) == heading1.find("w:numId", NS).get(qn("w:val"))
+    assert heading3.find("w:ilvl", NS).get(qn("w:val")) == "2"
+    assert len(numbering(document).findall("w:abstractNum", NS)) == 3
 
 
-def test_reference_whose_list_styles_are_not_numbered_is_an_error(tmp_path):
+def test_reference_whose_list_style_is_not_numbered_gets_the_bundled_list(tmp_path):
     with zipfile.ZipFile(REFERENCE_DOCX) as archive:
         parts = {name: archive.read(name) for name in archive.namelist()}
     styles = etree.fromstring(parts["word/styles.xml"])
@@ -495,7 +501,33 @@ def test_reference_whose_list_styles_are_not_numbered_is_an_error(tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in parts.items():
             archive.writestr(name, data)
-    with pytest.raises(ValueError, match=r"unnumbered\.docx.*not linked to a list.*List Number"):
+    document = render(DocxWriter(path), "1. a\n2. b\n   1. nested\n\nbetween\n\n1. c\n")
+    style_num = document.styles["List Number"].element.find("w:pPr/w:numPr/w:numId", NS).get(qn("w:val"))
+    added = abstract_for(document, style_num)
+    assert added.get(qn("w:abstractNumId")) == "3"  # after the reference's 0-2
+    assert [lvl.find("w:numFmt", NS).get(qn("w:val")) for lvl in added.findall("w:lvl", NS)][:3] == \
+           ["decimal", "lowerLetter", "lowerRoman"]
+    items = {p.text: list_num(p) for p in document.paragraphs if p.text in ("a", "b", "nested", "c")}
+    assert items["nested"][0] == "1"
+    assert items["a"][1] != items["c"][1]
+    for text in ("a", "c"):
+        assert abstract_for(document, items[text][1]) is not None
+        assert abstract_for(document, items[text][1]).get(qn("w:abstractNumId")) == "3"
+
+
+@pytest.mark.parametrize("damage", ["no styles part", "styles not well-formed"])
+def test_reference_that_is_broken_is_an_error(tmp_path, damage):
+    with zipfile.ZipFile(REFERENCE_DOCX) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    if damage == "no styles part":
+        del parts["word/styles.xml"]
+    else:
+        parts["word/styles.xml"] = parts["word/styles.xml"][:200]
+    path = tmp_path / "broken.docx"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    with pytest.raises(ValueError, match=r"broken\.docx.*styles"):
         DocxWriter(path)
 
 

@@ -6,6 +6,14 @@ Design, for speed and reproducibility:
   restyled reference with other ids still works), finds the numbering that the heading and list styles are
   linked to, and keeps the parts it reuses (styles, numbering, settings, fonts, theme, page setup) either as
   finished bytes or as parsed trees to copy.
+* A user's reference (``--reference-docx``) works as pandoc's does: the styles it defines win, and what the
+  writer needs that it lacks is filled in from the bundled reference. A missing style is copied (with the
+  styles it is based on, if those are missing too); Heading 1-3, List Bullet and List Number not linked to a
+  suitable Word list (three levels or more; bullets for bullets) are linked to a copy of the bundled list,
+  added to the reference's numbering under fresh ids (and a fresh ``w:nsid``). The reference's page size and
+  margins are used; its headers, footers, body and anything that needs its other parts (attached template,
+  embedded fonts, picture bullets, printer settings) are not. A file that is not a Word document is a
+  ``ValueError`` naming it.
 * :meth:`DocxWriter.render` builds ``word/document.xml``, the header and the footer directly with lxml (no
   python-docx objects: their convenience API scans the style list for every paragraph), then writes the zip
   itself with a fixed entry order, fixed entry dates (``meta.created``) and fixed compression, so identical
@@ -38,6 +46,7 @@ import math
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,73 +217,315 @@ class _Styles:
     footer: str | None
 
 
+# Style families numbered by one Word list each: (what, style names by level). The first style is the anchor:
+# a reference whose anchor is linked to a suitable list keeps that list.
+_FAMILIES: tuple[tuple[str, tuple[str, str, str]], ...] = (
+    ("heading", ("Heading 1", "Heading 2", "Heading 3")),
+    ("bullet", ("List Bullet", "List Bullet 2", "List Bullet 3")),
+    ("number", ("List Number", "List Number 2", "List Number 3")),
+)
+# Styles the writer uses that must not inherit the heading numbering through ``basedOn`` (Word's own
+# "TOC Heading" is based on "Heading 1", so a numbered Heading 1 would number the contents heading).
+_NOT_NUMBERED = ("Title", "TOC Heading", "toc 1", "toc 2", "toc 3", "Note", "Quote", "Table Text", "header",
+                 "footer")
+# w:style children that come before w:pPr (CT_Style is a sequence).
+_BEFORE_STYLE_PPR = {
+    _w(tag)
+    for tag in (
+        "name aliases basedOn next link autoRedefine hidden uiPriority semiHidden unhideWhenUsed qFormat locked "
+        "personal personalCompose personalReply rsid"
+    ).split()
+}
+# settings.xml children dropped from a reference: revision noise, document-specific ids, protection and
+# mail merge, and footnote/endnote separators (the output has no footnotes part).
+_DROP_SETTINGS = {
+    "rsids", "docId", "proofState", "attachedTemplate", "documentProtection", "writeProtection", "mailMerge",
+    "footnotePr", "endnotePr", "embedTrueTypeFonts", "embedSystemFonts", "saveSubsetFonts",
+}
+_FONT_EMBEDS = {_w(tag) for tag in ("embedRegular", "embedBold", "embedItalic", "embedBoldItalic")}
+_STRICT_NS = "http://purl.oclc.org/ooxml/"
+
+
+def _has_relationship(element: etree._Element) -> bool:
+    """Whether ``element`` or a descendant refers to a relationship of its part (``r:id``, ``r:embed``...)."""
+    return any(
+        name.startswith(f"{{{R_NS}}}") for node in element.iter() if isinstance(node.tag, str) for name in node.attrib
+    )
+
+
+def _drop_relationship_attributes(root: etree._Element) -> bool:
+    """Remove every ``r:*`` attribute (the part's own relationships are not copied); True if any was."""
+    changed = False
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        for name in [name for name in node.attrib if name.startswith(f"{{{R_NS}}}")]:
+            del node.attrib[name]
+            changed = True
+    return changed
+
+
+@dataclass
+class _Package:
+    """The parts of a .docx that a house style is taken from, parsed but not interpreted."""
+
+    styles: etree._Element
+    numbering: etree._Element | None
+    settings: etree._Element | None
+    blobs: dict[str, bytes]  # output part name -> bytes: font table and theme
+    sect: etree._Element | None  # the last section's properties (page size and margins)
+
+
+def _target(rels: etree._Element, folder: str, reltype: str) -> str | None:
+    for rel in rels.iter(f"{{{PKG_REL_NS}}}Relationship"):
+        if rel.get("Type") == reltype and rel.get("TargetMode") != "External":
+            target = rel.get("Target", "")
+            joined = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+            return posixpath.normpath(joined)
+    return None
+
+
+def _read_package(path: Path) -> _Package:
+    """Read a Word document's house-style parts; ``ValueError`` naming the file if it is not a Word document."""
+
+    def fail(problem: str) -> ValueError:
+        return ValueError(f"reference docx {path}: {problem}")
+
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise fail(f"cannot be read as a .docx ({exc})") from exc
+    with archive:
+        names = set(archive.namelist())
+
+        def read(name: str) -> bytes:
+            if name not in names:
+                raise fail(f"has no part {name}")
+            try:
+                return archive.read(name)
+            except (OSError, EOFError, RuntimeError, zipfile.BadZipFile, zlib.error) as exc:
+                raise fail(f"part {name} cannot be read ({exc})") from exc
+
+        def parse(name: str, root_tag: str | None = None) -> etree._Element:
+            try:
+                root = etree.fromstring(read(name), _parser())
+            except etree.XMLSyntaxError as exc:
+                raise fail(f"{name} is not well-formed XML ({exc})") from exc
+            if root_tag is not None and root.tag != root_tag:
+                if root.tag.startswith(f"{{{_STRICT_NS}"):
+                    raise fail("is saved as Strict Open XML; save it from Word as 'Word Document (*.docx)'")
+                raise fail(f"{name} is not a Word {etree.QName(root_tag).localname} part")
+            return root
+
+        package_rels = parse("_rels/.rels")
+        main = _target(package_rels, "", _RT + "officeDocument")
+        if main is None:
+            if any(_STRICT_NS in (rel.get("Type") or "") for rel in package_rels):
+                raise fail("is saved as Strict Open XML; save it from Word as 'Word Document (*.docx)'")
+            raise fail("has no main document part, so it is not a Word document")
+        document = parse(main, _w("document"))
+        folder, base = posixpath.split(main)
+        doc_rels = parse(posixpath.join(folder, "_rels", base + ".rels"))
+
+        def related(kind: str) -> str | None:
+            return _target(doc_rels, folder, _RT + kind)
+
+        styles_name = related("styles")
+        if styles_name is None:
+            raise fail("has no styles part")
+        styles = parse(styles_name, _w("styles"))
+        numbering_name = related("numbering")
+        numbering = parse(numbering_name, _w("numbering")) if numbering_name else None
+        settings_name = related("settings")
+        settings = parse(settings_name, _w("settings")) if settings_name else None
+        blobs: dict[str, bytes] = {}
+        for kind, out_name in (("fontTable", "word/fontTable.xml"), ("theme", "word/theme/theme1.xml")):
+            name = related(kind)
+            if name is not None and name in names:
+                blobs[out_name] = read(name)
+        body = document.find(W_BODY)
+        sect = body.find(W_SECTPR) if body is not None else None
+    return _Package(styles, numbering, settings, blobs, sect)
+
+
+class _StyleSheet:
+    """A styles part indexed by style id and by (case-insensitive) name."""
+
+    def __init__(self, root: etree._Element) -> None:
+        self.root = root
+        self.by_id: dict[str, etree._Element] = {}
+        self.by_name: dict[str, etree._Element] = {}
+        for element in root.iter(W_STYLE):
+            self.add(element)
+
+    def add(self, element: etree._Element) -> None:
+        style_id, name = element.get(W_STYLEID), element.find(W_NAME)
+        if style_id is None or name is None:
+            return
+        self.by_id.setdefault(style_id, element)
+        self.by_name.setdefault(name.get(W_VAL, "").lower(), element)
+
+    def find(self, name: str, kind: str) -> etree._Element | None:
+        found = self.by_name.get(name.lower())
+        return found if found is not None and found.get(W_TYPE, "paragraph") == kind else None
+
+    def find_id(self, name: str, kind: str) -> str | None:
+        found = self.find(name, kind)
+        return found.get(W_STYLEID) if found is not None else None
+
+    def has_default(self, kind: str) -> bool:
+        return any(s.get(W_TYPE) == kind and s.get(_w("default")) in ("1", "true", "on")
+                   for s in self.root.iter(W_STYLE))
+
+
+class _Numbering:
+    """Look-ups in a numbering part: which list a style is linked to, and at which level."""
+
+    def __init__(self, root: etree._Element, sheet: _StyleSheet) -> None:
+        self.root, self.sheet = root, sheet
+
+    def abstract(self, num_id: int | None, depth: int = 0) -> etree._Element | None:
+        """The abstract list a ``w:num`` uses, following a numbering style's ``w:numStyleLink``."""
+        if not num_id or depth > 3:
+            return None
+        for num in self.root.iter(W_NUM):
+            if num.get(W_NUMID) == str(num_id):
+                ref = num.find(W_ABSTRACTNUMID)
+                abstract = next((a for a in self.root.iter(W_ABSTRACTNUM)
+                                 if ref is not None and a.get(W_ABSTRACTNUMID) == ref.get(W_VAL)), None)
+                link = abstract.find(_w("numStyleLink")) if abstract is not None else None
+                if link is not None:  # levels live in the abstract list of a numbering style
+                    style = self.sheet.by_id.get(link.get(W_VAL, ""))
+                    target = style.find(f"{W_PPR}/{W_NUMPR}/{W_NUMID}") if style is not None else None
+                    return self.abstract(_int(target.get(W_VAL)) if target is not None else None, depth + 1)
+                return abstract
+        return None
+
+    def style_list(self, style: etree._Element | None) -> tuple[int | None, int]:
+        """(numId, ilvl) a paragraph style is numbered with, following ``basedOn``; numId None = no list."""
+        element, seen = style, set()
+        while element is not None and id(element) not in seen:
+            seen.add(id(element))
+            num_pr = element.find(f"{W_PPR}/{W_NUMPR}")
+            num_id = num_pr.find(W_NUMID) if num_pr is not None else None
+            if num_id is not None:
+                value = _int(num_id.get(W_VAL)) or None
+                ilvl = num_pr.find(W_ILVL)
+                if ilvl is not None:
+                    return value, _int(ilvl.get(W_VAL))
+                abstract = self.abstract(value)  # no ilvl: the level that names the style
+                style_id = style.get(W_STYLEID)
+                for lvl in abstract.iter(W_LVL) if abstract is not None else ():
+                    pstyle = lvl.find(W_PSTYLE)
+                    if pstyle is not None and pstyle.get(W_VAL) == style_id:
+                        return value, _int(lvl.get(W_ILVL))
+                return value, 0
+            based = element.find(W_BASEDON)
+            element = self.sheet.by_id.get(based.get(W_VAL, "")) if based is not None else None
+        return None, 0
+
+    def next_ids(self) -> tuple[int, int]:
+        """Fresh (abstractNumId, numId): one above the highest in use."""
+        abstract = max((_int(a.get(W_ABSTRACTNUMID)) for a in self.root.iter(W_ABSTRACTNUM)), default=-1)
+        num = max((_int(n.get(W_NUMID)) for n in self.root.iter(W_NUM)), default=0)
+        return abstract + 1, num + 1
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
+
+
+def _levels(abstract: etree._Element) -> dict[int, etree._Element]:
+    return {_int(lvl.get(W_ILVL)): lvl for lvl in abstract.iter(W_LVL)}
+
+
+def _num_fmt(lvl: etree._Element | None) -> str:
+    fmt = lvl.find(_w("numFmt")) if lvl is not None else None
+    return fmt.get(W_VAL, "decimal") if fmt is not None else "decimal"
+
+
+def _style_ppr(style: etree._Element) -> etree._Element:
+    """A style's ``w:pPr``, created at its schema position if missing."""
+    ppr = style.find(W_PPR)
+    if ppr is None:
+        ppr = etree.Element(W_PPR)
+        index = 0
+        for position, child in enumerate(style):
+            if child.tag in _BEFORE_STYLE_PPR:
+                index = position + 1
+        style.insert(index, ppr)
+    return ppr
+
+
+def _set_num_pr(style: etree._Element, num_id: int, ilvl: int | None) -> None:
+    ppr = _style_ppr(style)
+    old = ppr.find(W_NUMPR)
+    if old is not None:
+        ppr.remove(old)
+    num_pr = etree.Element(W_NUMPR)
+    if ilvl is not None:
+        etree.SubElement(num_pr, W_ILVL).set(W_VAL, str(ilvl))
+    etree.SubElement(num_pr, W_NUMID).set(W_VAL, str(num_id))
+    _insert_ppr(ppr, num_pr)
+
+
+class _Bundled:
+    """The bundled reference, the source of whatever a user's reference lacks. Read once, never modified."""
+
+    _instance: _Bundled | None = None
+
+    def __init__(self) -> None:
+        package = _read_package(REFERENCE_DOCX)
+        self.sheet = _StyleSheet(package.styles)
+        self.numbering = _Numbering(
+            package.numbering if package.numbering is not None else etree.Element(_w("numbering")), self.sheet
+        )
+        self.text_width = _Reference.text_width_of(_Reference.clean_sect_pr(package.sect))
+
+    @classmethod
+    def get(cls) -> _Bundled:
+        if cls._instance is None:
+            cls._instance = cls()
+        return cls._instance
+
+
 class _Reference:
-    """A reference .docx, read and checked once."""
+    """A reference .docx, read and completed once.
+
+    The styles, numbering, settings, fonts, theme and page setup are the user's. A style the writer needs that
+    the reference lacks is copied from the bundled reference (with the styles it is based on, if those are
+    missing too); Heading 1-3, List Bullet and List Number that are not linked to a suitable Word list are
+    linked to a copy of the bundled list, added to the reference's numbering under fresh ids.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        try:
-            archive = zipfile.ZipFile(path)
-        except (OSError, zipfile.BadZipFile) as exc:
-            raise ValueError(f"reference docx {path}: cannot be read as a .docx ({exc})") from exc
-        with archive:
-            names = set(archive.namelist())
-
-            def read(name: str) -> bytes:
-                if name not in names:
-                    raise ValueError(f"reference docx {path}: has no part {name}")
-                return archive.read(name)
-
-            def parse(name: str) -> etree._Element:
-                try:
-                    return etree.fromstring(read(name), _parser())
-                except etree.XMLSyntaxError as exc:
-                    raise ValueError(f"reference docx {path}: {name} is not well-formed XML ({exc})") from exc
-
-            main = self._target(parse("_rels/.rels"), "", _RT + "officeDocument")
-            if main is None:
-                raise ValueError(f"reference docx {path}: has no main document part")
-            folder, base = posixpath.split(main)
-            doc_rels = parse(posixpath.join(folder, "_rels", base + ".rels"))
-
-            def related(kind: str) -> str | None:
-                return self._target(doc_rels, folder, _RT + kind)
-
-            styles_name = related("styles")
-            numbering_name = related("numbering")
-            if styles_name is None:
-                raise ValueError(f"reference docx {path}: has no styles part")
-            if numbering_name is None:
-                raise ValueError(
-                    f"reference docx {path}: has no numbering part, so headings and lists cannot be numbered"
-                )
-            self.styles_root = parse(styles_name)
-            self.numbering_root = parse(numbering_name)
-            settings_name = related("settings")
-            self.settings_root = parse(settings_name) if settings_name else etree.Element(_w("settings"), nsmap=NSMAP)
-            self.blobs: dict[str, bytes] = {}
-            for kind, out_name in (("fontTable", "word/fontTable.xml"), ("theme", "word/theme/theme1.xml")):
-                name = related(kind)
-                if name is not None:
-                    self.blobs[out_name] = read(name)
-            body = parse(main).find(W_BODY)
-            sect = body.find(W_SECTPR) if body is not None else None
-        self.sect_pr = self._clean_sect_pr(sect)
-        self.text_width = self._text_width(self.sect_pr)
+        package = _read_package(path)
+        self.styles_root = package.styles
+        self.sheet = _StyleSheet(self.styles_root)
+        self.numbering_root = (
+            package.numbering if package.numbering is not None else etree.Element(_w("numbering"), nsmap=NSMAP)
+        )
+        self.numbering = _Numbering(self.numbering_root, self.sheet)
+        self.settings_root = (
+            package.settings if package.settings is not None else etree.Element(_w("settings"), nsmap=NSMAP)
+        )
+        self.blobs = self._clean_blobs(package.blobs)
+        self.sect_pr = self.clean_sect_pr(package.sect)
+        self.text_width = self.text_width_of(self.sect_pr)
+        self._clean_numbering()
+        self._complete_styles()
         self.styles = self._resolve_styles()
+        self._link_lists()
         self._resolve_numbering()
 
-    @staticmethod
-    def _target(rels: etree._Element, folder: str, reltype: str) -> str | None:
-        for rel in rels.iter(f"{{{PKG_REL_NS}}}Relationship"):
-            if rel.get("Type") == reltype and rel.get("TargetMode") != "External":
-                target = rel.get("Target", "")
-                joined = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
-                return posixpath.normpath(joined)
-        return None
+    # --- the parts as read ---------------------------------------------------------------------------
 
     @staticmethod
-    def _clean_sect_pr(sect: etree._Element | None) -> etree._Element:
+    def clean_sect_pr(sect: etree._Element | None) -> etree._Element:
         if sect is None:  # A4, 2.5 cm margins
             sect = etree.fromstring(
                 f'<w:sectPr xmlns:w="{W_NS}"><w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="1417" '
@@ -283,14 +534,17 @@ class _Reference:
             )
         sect = copy.deepcopy(sect)
         for child in list(sect):
-            if child.tag in (W_HEADERREF, W_FOOTERREF, W_TITLEPG):
+            # the writer writes its own header and footer; printer settings and tracked changes refer to
+            # parts and revisions of the reference
+            if child.tag in (W_HEADERREF, W_FOOTERREF, W_TITLEPG, _w("sectPrChange"), _w("printerSettings")) \
+                    or _has_relationship(child):
                 sect.remove(child)
         for name in [name for name in sect.attrib if "rsid" in name]:
             del sect.attrib[name]
         return sect
 
     @staticmethod
-    def _text_width(sect: etree._Element) -> int:
+    def text_width_of(sect: etree._Element) -> int:
         size, margins = sect.find(W_PGSZ), sect.find(W_PGMAR)
         try:
             width = int(size.get(W_W)) - int(margins.get(W_LEFT)) - int(margins.get(W_RIGHT))
@@ -298,31 +552,96 @@ class _Reference:
             width = 9071
         return max(width, 2000)
 
-    def _resolve_styles(self) -> _Styles:
-        by_name: dict[str, tuple[str | None, str, etree._Element]] = {}
-        self.style_by_id: dict[str, etree._Element] = {}
-        for element in self.styles_root.iter(W_STYLE):
-            style_id = element.get(W_STYLEID)
-            name = element.find(W_NAME)
-            if style_id is None or name is None:
+    @staticmethod
+    def _clean_blobs(blobs: dict[str, bytes]) -> dict[str, bytes]:
+        """Drop what refers to the font table's and theme's own relationships (embedded fonts, pictures):
+        those parts are copied without their relationships."""
+        out = {}
+        for name, data in blobs.items():
+            if b"relationships" in data:  # cheap test before parsing
+                try:
+                    root = etree.fromstring(data, _parser())
+                except etree.XMLSyntaxError:
+                    continue  # an unreadable optional part is left out
+                for element in [e for e in root.iter(*_FONT_EMBEDS)]:
+                    element.getparent().remove(element)
+                _drop_relationship_attributes(root)
+                data = _xml(root)
+            out[name] = data
+        return out
+
+    def _clean_numbering(self) -> None:
+        # picture bullets are images related to numbering.xml, which is copied without relationships
+        for element in [*self.numbering_root.iter(_w("numPicBullet")), *self.numbering_root.iter(_w("lvlPicBulletId"))]:
+            element.getparent().remove(element)
+
+    # --- styles --------------------------------------------------------------------------------------
+
+    def _needed_styles(self) -> list[tuple[str, str]]:
+        needed = [*_REQUIRED_STYLES.items(), *_OPTIONAL_STYLES.items()]
+        if all(self.sheet.find(name, "table") is None for name in _TABLE_STYLES):
+            needed.append((_TABLE_STYLES[0], "table"))
+        return needed
+
+    def _complete_styles(self) -> None:
+        """Copy each style the writer uses and the reference lacks from the bundled reference."""
+        missing = [(name, kind) for name, kind in self._needed_styles() if self.sheet.find(name, kind) is None]
+        if not missing:
+            return
+        bundled = _Bundled.get()
+        unavailable = []
+        for name, kind in missing:
+            source = bundled.sheet.find(name, kind)
+            if source is None:
+                unavailable.append(name)
+            else:
+                self._copy_style(source, bundled)
+        required = [n for n in unavailable if n in _REQUIRED_STYLES or n == _TABLE_STYLES[0]]
+        if required:  # only if the bundled reference itself is incomplete
+            raise ValueError(f"reference docx {self.path}: missing required style(s): {', '.join(required)}")
+
+    def _copy_style(self, source: etree._Element, bundled: _Bundled) -> str:
+        """Copy ``source`` (a bundled style) unless a style of its name and type exists; return the id used."""
+        name, kind = source.find(W_NAME).get(W_VAL, ""), source.get(W_TYPE, "paragraph")
+        existing = self.sheet.find(name, kind)
+        if existing is not None:
+            return existing.get(W_STYLEID)
+        style = copy.deepcopy(source)
+        base_id = style_id = source.get(W_STYLEID)
+        counter = 1
+        while style_id in self.sheet.by_id:  # the id is taken by a style of another name
+            style_id = f"{base_id}{counter}"
+            counter += 1
+        style.set(W_STYLEID, style_id)
+        if style.get(_w("default")) is not None and self.sheet.has_default(kind):
+            del style.attrib[_w("default")]
+        for element in list(style.iter(_w("rsid"))):
+            element.getparent().remove(element)
+        self.styles_root.append(style)
+        self.sheet.add(style)
+        for tag in (W_BASEDON, _w("next"), _w("link")):
+            ref = style.find(tag)
+            if ref is None:
                 continue
-            self.style_by_id[style_id] = element
-            by_name.setdefault(name.get(W_VAL, "").lower(), (element.get(W_TYPE), style_id, element))
+            target = bundled.sheet.by_id.get(ref.get(W_VAL, ""))
+            if target is None:
+                style.remove(ref)
+            else:
+                ref.set(W_VAL, style_id if target is source else self._copy_style(target, bundled))
+        ppr = style.find(W_PPR)
+        if ppr is not None:
+            num_pr = ppr.find(W_NUMPR)
+            if num_pr is not None:  # it named a bundled list; _link_lists links it to the output's
+                ppr.remove(num_pr)
+            for tab in ppr.iterfind(f"{_w('tabs')}/{_w('tab')}"):  # a tab at the bundled right margin
+                if abs(_int(tab.get(_w("pos"))) - bundled.text_width) <= 2:  # moves to this one's
+                    tab.set(_w("pos"), str(self.text_width))
+        return style_id
 
-        def find(name: str, kind: str) -> str | None:
-            found = by_name.get(name.lower())
-            return found[1] if found and found[0] == kind else None
-
-        missing = [name for name, kind in _REQUIRED_STYLES.items() if find(name, kind) is None]
-        table = next((sid for sid in (find(n, "table") for n in _TABLE_STYLES) if sid), None)
-        if table is None:
-            missing.append(" or ".join(_TABLE_STYLES))
-        if missing:
-            raise ValueError(
-                f"reference docx {self.path}: missing required style(s): {', '.join(missing)}"
-            )
+    def _resolve_styles(self) -> _Styles:
+        find = self.sheet.find_id
         get = {name: find(name, kind) for name, kind in {**_REQUIRED_STYLES, **_OPTIONAL_STYLES}.items()}
-        self.style_elements = {name: by_name[name.lower()][2] for name in _REQUIRED_STYLES}
+        table = next(sid for sid in (find(n, "table") for n in _TABLE_STYLES) if sid)
         return _Styles(
             title=get["Title"],
             headings=(get["Heading 1"], get["Heading 2"], get["Heading 3"]),
@@ -339,61 +658,136 @@ class _Reference:
             footer=get["footer"],
         )
 
-    def _style_num_id(self, name: str) -> int | None:
-        """The numId a style is linked to (following ``basedOn``), or None."""
-        element, seen = self.style_elements[name], set()
-        while element is not None and id(element) not in seen:
-            seen.add(id(element))
-            num_id = element.find(f"{W_PPR}/{W_NUMPR}/{W_NUMID}")
-            if num_id is not None:
-                return int(num_id.get(W_VAL, "0")) or None
-            based = element.find(W_BASEDON)
-            element = self.style_by_id.get(based.get(W_VAL)) if based is not None else None
-        return None
+    # --- numbering -----------------------------------------------------------------------------------
 
-    def _abstract(self, num_id: int) -> etree._Element | None:
-        for num in self.numbering_root.iter(W_NUM):
-            if num.get(W_NUMID) == str(num_id):
-                ref = num.find(W_ABSTRACTNUMID)
-                if ref is None:
-                    return None
-                for abstract in self.numbering_root.iter(W_ABSTRACTNUM):
-                    if abstract.get(W_ABSTRACTNUMID) == ref.get(W_VAL):
-                        return abstract
-        return None
+    def _suitable(self, family: str, abstract: etree._Element | None, ilvl: int) -> bool:
+        """Whether a list can number a family: three levels at least, bullets for bullets, numbers for
+        numbers."""
+        if abstract is None or ilvl != 0:
+            return False
+        levels = _levels(abstract)
+        if any(k not in levels for k in range(3)):
+            return False
+        first = _num_fmt(levels[0])
+        if family == "bullet":
+            return first == "bullet"
+        if family == "number":
+            return first not in ("bullet", "none")
+        return True
+
+    def _link_lists(self) -> None:
+        """Link Heading 1-3, List Bullet 1-3 and List Number 1-3 to suitable Word lists."""
+        numbering, sheet = self.numbering, self.sheet
+        self.family_num_ids: dict[str, int] = {}
+        for family, names in _FAMILIES:
+            styles = [sheet.find(name, "paragraph") for name in names]
+            num_id, ilvl = numbering.style_list(styles[0])
+            abstract = numbering.abstract(num_id)
+            if self._suitable(family, abstract, ilvl):
+                relink = []
+                for level, style in enumerate(styles[1:], 1):
+                    if style is None:
+                        continue
+                    other, other_ilvl = numbering.style_list(style)
+                    unlinked = other is None
+                    wrong = numbering.abstract(other) is not abstract or other_ilvl != level
+                    # heading numbers come from the styles, so every level must be on the list; list items
+                    # are numbered directly, so a list style's own link is left alone unless it has none
+                    if unlinked or (family == "heading" and wrong):
+                        relink.append((style, level))
+            else:
+                num_id, abstract = self._add_bundled_list(family, names)
+                relink = [(style, level) for level, style in enumerate(styles) if style is not None]
+            for style, level in relink:
+                _set_num_pr(style, num_id, level)
+            self._unclaim({style.get(W_STYLEID) for style, _ in relink}, abstract)
+            self.family_num_ids[family] = num_id
+        # a style the writer uses, based on a heading style, would inherit the heading numbering
+        heading_abstract = numbering.abstract(self.family_num_ids["heading"])
+        for name in _NOT_NUMBERED:
+            style = sheet.find(name, "paragraph")
+            if style is None or style.find(f"{W_PPR}/{W_NUMPR}") is not None:
+                continue
+            inherited, _ = numbering.style_list(style)
+            if inherited is not None and numbering.abstract(inherited) is heading_abstract:
+                _set_num_pr(style, 0, None)
+
+    def _add_bundled_list(self, family: str, names: tuple[str, ...]) -> tuple[int, etree._Element]:
+        """Add a copy of the bundled list for ``family`` to the numbering, under fresh ids; (numId, abstract)."""
+        bundled = _Bundled.get()
+        source_num, _ = bundled.numbering.style_list(bundled.sheet.find(names[0], "paragraph"))
+        source = bundled.numbering.abstract(source_num)
+        if source is None:  # only if the bundled reference itself is broken
+            raise ValueError(
+                f"reference docx {self.path}: style(s) not linked to a list in numbering.xml: {names[0]} "
+                "(headings and lists are numbered by Word list numbering)"
+            )
+        abstract_id, num_id = self.numbering.next_ids()
+        abstract = copy.deepcopy(source)
+        abstract.set(W_ABSTRACTNUMID, str(abstract_id))
+        nsid = abstract.find(_w("nsid"))
+        if nsid is not None:  # the list's identity: it must differ from the reference's lists
+            taken = {e.get(W_VAL, "").upper() for e in self.numbering_root.iter(_w("nsid"))}
+            value = _int_hex(nsid.get(W_VAL))
+            while f"{value:08X}" in taken:
+                value = (value + 1) & 0xFFFFFFFF
+            nsid.set(W_VAL, f"{value:08X}")
+        for pstyle in list(abstract.iter(W_PSTYLE)):  # bundled style ids -> this reference's
+            target = bundled.sheet.by_id.get(pstyle.get(W_VAL, ""))
+            name = target.find(W_NAME).get(W_VAL, "") if target is not None else ""
+            own = self.sheet.find_id(name, "paragraph") if name else None
+            if own is None:
+                pstyle.getparent().remove(pstyle)
+            else:
+                pstyle.set(W_VAL, own)
+        root = self.numbering_root
+        abstracts, nums = list(root.iter(W_ABSTRACTNUM)), list(root.iter(W_NUM))
+        if abstracts:
+            abstracts[-1].addnext(abstract)
+        elif nums:
+            nums[0].addprevious(abstract)
+        else:
+            _append_num(root, abstract)
+        num = etree.Element(W_NUM)
+        num.set(W_NUMID, str(num_id))
+        etree.SubElement(num, W_ABSTRACTNUMID).set(W_VAL, str(abstract_id))
+        _append_num(root, num)
+        return num_id, abstract
+
+    def _unclaim(self, style_ids: set[str], keep: etree._Element | None) -> None:
+        """Remove ``w:pStyle`` links to ``style_ids`` from list levels other than ``keep``'s: a style is linked
+        to one list, and LibreOffice follows these back-links."""
+        for abstract in self.numbering_root.iter(W_ABSTRACTNUM):
+            if abstract is keep:
+                continue
+            for pstyle in list(abstract.iter(W_PSTYLE)):
+                if pstyle.get(W_VAL) in style_ids:
+                    pstyle.getparent().remove(pstyle)
 
     def _resolve_numbering(self) -> None:
-        problems, abstracts = [], {}
-        for name in ("Heading 1", "Heading 2", "Heading 3", "List Bullet", "List Number"):
-            num_id = self._style_num_id(name)
-            abstract = self._abstract(num_id) if num_id else None
-            if abstract is None:
-                problems.append(name)
-            abstracts[name] = (num_id, abstract)
-        if problems:
-            raise ValueError(
-                f"reference docx {self.path}: style(s) not linked to a list in numbering.xml: "
-                f"{', '.join(problems)} (headings and lists are numbered by Word list numbering)"
-            )
-        self.heading_abstract = abstracts["Heading 1"][1]
-        self.bullet_num_id = abstracts["List Bullet"][0]
-        ordered = abstracts["List Number"][1]
+        numbering = self.numbering
+        self.heading_abstract = numbering.abstract(self.family_num_ids["heading"])
+        self.bullet_num_id = self.family_num_ids["bullet"]
+        ordered = numbering.abstract(self.family_num_ids["number"])
         self.ordered_abstract_id = ordered.get(W_ABSTRACTNUMID)
-        self.max_num_id = max((int(n.get(W_NUMID, "0")) for n in self.numbering_root.iter(W_NUM)), default=0)
+        self.max_num_id = max((_int(n.get(W_NUMID)) for n in self.numbering_root.iter(W_NUM)), default=0)
 
-        def levels(abstract: etree._Element) -> dict[int, etree._Element]:
-            return {int(lvl.get(W_ILVL, "0")): lvl for lvl in abstract.iter(W_LVL)}
-
-        heading_levels = levels(self.heading_abstract)
-        self.heading_formats = []
+        heading_levels = _levels(self.heading_abstract)
+        self.heading_formats: list[str] = []
+        self.heading_kinds: list[tuple[str, int]] = []  # (numFmt, start) per level, for the contents
+        legal = []
         for ilvl in range(3):
-            text = heading_levels.get(ilvl)
-            text = text.find(W_LVLTEXT) if text is not None else None
+            lvl = heading_levels.get(ilvl)
+            text = lvl.find(W_LVLTEXT) if lvl is not None else None
             default = ".".join(f"%{n}" for n in range(1, ilvl + 2))
             self.heading_formats.append(text.get(W_VAL, default) if text is not None else default)
+            start = lvl.find(_w("start")) if lvl is not None else None
+            self.heading_kinds.append((_num_fmt(lvl), _int(start.get(W_VAL)) if start is not None else 1))
+            legal.append(lvl is not None and lvl.find(_w("isLgl")) is not None)
+        self.heading_legal = tuple(legal)
 
         def lefts(abstract: etree._Element) -> list[int]:
-            out, lvls = [], levels(abstract)
+            out, lvls = [], _levels(abstract)
             for ilvl in range(9):
                 ind = lvls[ilvl].find(f"{W_PPR}/{W_IND}") if ilvl in lvls else None
                 try:
@@ -402,7 +796,7 @@ class _Reference:
                     out.append(360 * (ilvl + 1))
             return out
 
-        self.bullet_lefts = lefts(abstracts["List Bullet"][1])
+        self.bullet_lefts = lefts(numbering.abstract(self.bullet_num_id))
         self.number_lefts = lefts(ordered)
 
     # --- variants of the shared parts, computed once per (flag, language) -----------------------------
@@ -427,18 +821,7 @@ class _Reference:
         if not numbered:
             for style_id in self.styles.headings:
                 style = next(s for s in root.iter(W_STYLE) if s.get(W_STYLEID) == style_id)
-                ppr = style.find(W_PPR)
-                if ppr is None:
-                    ppr = etree.SubElement(style, W_PPR)
-                    rpr_el = style.find(W_RPR)
-                    if rpr_el is not None:  # pPr comes before rPr
-                        rpr_el.addprevious(ppr)
-                old = ppr.find(W_NUMPR)
-                if old is not None:
-                    ppr.remove(old)
-                num_pr = etree.Element(W_NUMPR)
-                etree.SubElement(num_pr, W_NUMID).set(W_VAL, "0")
-                _insert_ppr(ppr, num_pr)
+                _set_num_pr(style, 0, None)
         for element in root.iter(_w("rsid")):
             element.getparent().remove(element)
         return _xml(root)
@@ -456,8 +839,11 @@ class _Reference:
     def settings_xml(self, update_fields: bool, language: str) -> bytes:
         root = copy.deepcopy(self.settings_root)
         for element in list(root):
+            if not isinstance(element.tag, str):
+                continue
             local = etree.QName(element).localname
-            if local in ("rsids", "docId", "proofState", "attachedTemplate"):
+            # settings.xml is copied without its relationships (attached template, mail merge source...)
+            if local in _DROP_SETTINGS or _has_relationship(element):
                 root.remove(element)
         lang = root.find(_w("themeFontLang"))
         if lang is not None:
@@ -477,12 +863,29 @@ class _Reference:
         return _xml(root)
 
 
+def _int_hex(value: str | None) -> int:
+    try:
+        return int(value or "0", 16) & 0xFFFFFFFF
+    except ValueError:
+        return 0
+
+
+def _append_num(root: etree._Element, element: etree._Element) -> None:
+    """Append a ``w:num`` (or a first ``w:abstractNum``) to a numbering part, before a trailing
+    ``w:numIdMacAtCleanup``, which CT_Numbering puts last."""
+    cleanup = root.find(_w("numIdMacAtCleanup"))
+    if cleanup is not None:
+        cleanup.addprevious(element)
+    else:
+        root.append(element)
+
+
 class DocxWriter:
     """Renders markdown to .docx bytes in the house style of a reference document.
 
-    Create one writer and reuse it: the reference is parsed and checked here, once. A reference that lacks a
-    needed style, or whose heading/list styles are not linked to numbering, raises ``ValueError`` naming the
-    file and what is missing. ``render`` is safe to call from several threads.
+    Create one writer and reuse it: the reference is parsed and completed here, once (see the module's
+    docstring: what a user's reference lacks comes from the bundled one). A file that is not a Word document
+    raises ``ValueError`` naming it. ``render`` is safe to call from several threads.
     """
 
     def __init__(self, reference_docx: Path | None = None) -> None:
@@ -522,7 +925,8 @@ class DocxWriter:
         if body.ordered_lists:
             numbering_tree = copy.deepcopy(numbering_tree)
             for num_id, ilvl, start in body.ordered_lists:
-                num = etree.SubElement(numbering_tree, W_NUM)
+                num = etree.Element(W_NUM)
+                _append_num(numbering_tree, num)
                 num.set(W_NUMID, str(num_id))
                 etree.SubElement(num, W_ABSTRACTNUMID).set(W_VAL, self._ref.ordered_abstract_id)
                 override = etree.SubElement(num, W_LVLOVERRIDE)
@@ -829,7 +1233,7 @@ class _Body:
             _field_char(p, "end")
             return
         numbered = self.meta.numbered_headings
-        formats = self.ref.heading_formats
+        formats, kinds, legal = self.ref.heading_formats, self.ref.heading_kinds, self.ref.heading_legal
         outline = [h for h in self.outline if h.level <= _TOC_LEVELS]
         last = len(outline) - 1
         for index, heading in enumerate(outline):
@@ -840,8 +1244,10 @@ class _Body:
             link = etree.SubElement(p, W_HYPERLINK)
             link.set(W_ANCHOR, bookmark)
             link.set(W_HISTORY, "1")
-            if numbered:
-                _run(link, _format_number(formats[heading.level - 1], heading.counters))
+            number = _format_number(formats[heading.level - 1], heading.counters, kinds,
+                                    legal[heading.level - 1]) if numbered else ""
+            if number.strip():  # a reference's heading list may show no number at a level
+                _run(link, number)
                 etree.SubElement(etree.SubElement(link, W_R), W_TAB)
             _run(link, heading.text)
             if index == last:
@@ -981,14 +1387,46 @@ def _field(parent: etree._Element, instruction: str, cached: str) -> None:
 _NUMBER_PLACEHOLDER = re.compile(r"%([1-9])")
 
 
-def _format_number(pattern: str, counters: Sequence[int]) -> str:
-    """A heading number as Word shows it, e.g. pattern ``%1.%2`` with counters (2, 3) -> ``2.3``."""
+def _format_number(pattern: str, counters: Sequence[int], kinds: Sequence[tuple[str, int]] = (),
+                   legal: bool = False) -> str:
+    """A heading number as Word shows it, e.g. pattern ``%1.%2`` with counters (2, 3) -> ``2.3``.
+
+    ``kinds`` gives each level's (``w:numFmt``, ``w:start``) of the heading list (decimal from 1 if not
+    given); ``legal`` (``w:isLgl``) shows every level as a decimal number."""
 
     def value(match: re.Match[str]) -> str:
         index = int(match.group(1)) - 1
-        return str(counters[index]) if index < len(counters) else "0"
+        count = counters[index] if index < len(counters) else 0
+        fmt, start = kinds[index] if index < len(kinds) else ("decimal", 1)
+        return _number_text(count + start - 1, "decimal" if legal else fmt)
 
     return _NUMBER_PLACEHOLDER.sub(value, pattern)
+
+
+_ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"),
+          (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
+
+
+def _number_text(number: int, fmt: str) -> str:
+    """``number`` in a Word number format (the common ones; others as decimal)."""
+    if fmt == "none":
+        return ""
+    if number <= 0:
+        return str(number)
+    if fmt in ("lowerRoman", "upperRoman"):
+        out = []
+        for value, letters in _ROMAN:
+            while number >= value:
+                out.append(letters)
+                number -= value
+        text = "".join(out)
+        return text.upper() if fmt == "upperRoman" else text
+    if fmt in ("lowerLetter", "upperLetter"):  # Word: a..z, aa..zz, aaa..
+        letter = chr(ord("a") + (number - 1) % 26) * ((number - 1) // 26 + 1)
+        return letter.upper() if fmt == "upperLetter" else letter
+    if fmt == "decimalZero":
+        return f"{number:02d}"
+    return str(number)
 
 
 def _column_widths(rows: list[list[str]], total: int, wide_empty: bool = False) -> list[int]:
@@ -1011,7 +1449,10 @@ def _column_widths(rows: list[list[str]], total: int, wide_empty: bool = False) 
     # short and the table takes fewer pages; the square root keeps short columns from being squeezed.
     weights = [max((length / len(rows)) ** 0.5, 2.0) for length in total_length]
     if wide_empty and len(rows) > 1:
-        weights = [30 if empty else w for w, empty in zip(weights, body_empty)]
+        # Handwriting needs a little more room than the widest printed column.
+        filled = [w for w, empty in zip(weights, body_empty) if not empty]
+        room = 1.2 * max(filled, default=6.0)
+        weights = [room if empty else w for w, empty in zip(weights, body_empty)]
     floor = [min(word[c] * 110 + 216, total // 2) for c in range(columns)]
     if sum(floor) > total:
         floor = [f * total / sum(floor) for f in floor]
