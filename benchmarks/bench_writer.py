@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from protocolgen.write import DocMeta, DocxWriter, render_html  # noqa: E402
+from protocolgen.write import DocMeta, DocxWriter, render_html
 
 META = DocMeta(
     title="Information Sharing Protocol: Children with Complex Needs",

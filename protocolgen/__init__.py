@@ -7,9 +7,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .area import LoadedArea, inspect_area, load_area  # noqa: E402
-from .errors import Diagnostic, ProtocolgenError, ValidationFailed  # noqa: E402
-from .build import BuildOptions, BuildResult, build, status  # noqa: E402
+from .area import LoadedArea, inspect_area, load_area
+from .build import BuildOptions, BuildResult, build, status
+from .errors import Diagnostic, ProtocolgenError, ValidationFailed
 
 __all__ = [
     "BuildOptions",

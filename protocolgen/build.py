@@ -35,7 +35,7 @@ from .render import Renderer, bundled_templates, long_date
 from .resolve import DocInfo, HistoryRow, Job, recording, resolve
 
 if TYPE_CHECKING:  # the Word writer is imported only when a build runs: validation stays quick
-    from .write import DocMeta, DocxWriter
+    from .write import DocMeta
 
 KIND_LABELS = {
     "protocol": "Information sharing protocol",
@@ -345,18 +345,18 @@ def changes_markdown(changes: list[DocChange], area_name: str, issued: date) -> 
     changed = sorted((c for c in changes if c.old_version), key=lambda c: c.id)
     new = sorted((c for c in changes if not c.old_version), key=lambda c: c.id)
     lines = [
-        f"This report lists the documents of {md_escape(area_name)} that this build created or changed "
-        f"(documents dated {long_date(issued)}).",
+        (f"This report lists the documents of {md_escape(area_name)} that this build created or changed "
+         f"(documents dated {long_date(issued)})."),
         "",
     ]
     if changed:
         lines += ["# Changed documents", "",
-                  "Each of these documents has a new version. Send it to its signatories again where its content "
-                  "changed in substance.", ""]
+                  ("Each of these documents has a new version. Send it to its signatories again where its "
+                   "content changed in substance."), ""]
         for change in changed:
             lines += [f"## {md_escape(change.title)}", "",
-                      f"File {md_escape(change.id)}, version {change.old_version} to {change.new_version}. "
-                      "What changed:", ""]
+                      (f"File {md_escape(change.id)}, version {change.old_version} to {change.new_version}. "
+                       "What changed:"), ""]
             lines += [f"- {md_escape(reason)}" for reason in change.reasons]
             lines.append("")
     if new:
@@ -380,8 +380,8 @@ def index_html(manifest: Manifest, area_name: str) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(area_name)}: documents</title>",
-        "<style>body{font-family:Arial,Helvetica,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;"
-        "line-height:1.5;color:#1b1b1b}h2{margin-top:2rem;border-bottom:1px solid #ccc}a{color:#1d4f91}</style>",
+        ("<style>body{font-family:Arial,Helvetica,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;"
+         "line-height:1.5;color:#1b1b1b}h2{margin-top:2rem;border-bottom:1px solid #ccc}a{color:#1d4f91}</style>"),
         "</head>",
         "<body>",
         "<main>",

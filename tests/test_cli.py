@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 sys.path.insert(0, str(Path(__file__).parent))
-import arealib as A  # noqa: E402
+import arealib as A
 
-from protocolgen.cli import main  # noqa: E402
-from protocolgen.register import read_bundled  # noqa: E402
+from protocolgen.cli import main
+from protocolgen.register import read_bundled
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "agency_profiles"
 

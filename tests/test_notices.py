@@ -10,6 +10,7 @@ headings, tables, container fences or lines that carry contact details (email, p
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 from collections.abc import Callable
@@ -232,7 +233,7 @@ def test_document_structure(docs: dict[str, str], job_id: str) -> None:
     tokens = parse(docs[job_id])  # raises on an unknown container name
     levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
     assert levels and levels[0] == 2 and 1 not in levels
-    assert all(b <= a + 1 for a, b in zip(levels, levels[1:])), levels
+    assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
     depth = 0
     for token in tokens:
         if token.type == CONTAINER_OPEN:

@@ -310,7 +310,7 @@ def test_schedule_lists_every_provision_the_document_may_cite(panel: str) -> Non
     assert [row[0] for row in rows] == [
         entry.citation + ("" if entry.title in entry.citation else f" ({entry.title})")
         for entry in job.context["schedule"]]
-    for row, entry in zip(rows, job.context["schedule"]):
+    for row, entry in zip(rows, job.context["schedule"], strict=True):
         assert row[1] == entry.summary
     for entry in job.context["schedule"]:
         if entry.uri:

@@ -27,7 +27,7 @@ from protocolgen.write import DocxWriter
 from protocolgen.write.docx import REFERENCE_DOCX
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_write_docx import META, SAMPLE  # noqa: E402
+from test_write_docx import META, SAMPLE
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = {"w": W}

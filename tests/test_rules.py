@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import arealib as A  # noqa: E402
+import arealib as A
 
-from protocolgen.area import inspect_area  # noqa: E402
-from protocolgen.register import read_bundled  # noqa: E402
-from protocolgen.rules import RULES  # noqa: E402
+from protocolgen.area import inspect_area
+from protocolgen.register import read_bundled
+from protocolgen.rules import RULES
 
 SPORTS = "agencies/north-sports-club.yaml"
 POLICE = "agencies/north-police.yaml"
@@ -243,7 +243,7 @@ def test_chair_agency_not_a_member(root: Path) -> None:
 def test_chair_agency_sits_without_role_chair(root: Path) -> None:
     A.set_field(root, A.COUNCIL, "panels.0.role", "member")
     problem = A.only(inspect_area(root), A.PANEL, "chair")
-    assert "'north-council' sits on the panel but not with role: chair" == problem.message
+    assert problem.message == "'north-council' sits on the panel but not with role: chair"
 
 
 def test_second_agency_claims_the_chair(root: Path) -> None:

@@ -17,13 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
-import arealib as A  # noqa: E402
+import arealib as A
 
-from protocolgen.area import LoadedArea, inspect_area, load_area  # noqa: E402
-from protocolgen.errors import Diagnostic, ProtocolgenError, ValidationFailed  # noqa: E402
-from protocolgen.load import format_loc, load_yaml  # noqa: E402
-from protocolgen.register import read_bundled  # noqa: E402
-from protocolgen.validate import suggest  # noqa: E402
+from protocolgen.area import LoadedArea, inspect_area, load_area
+from protocolgen.errors import Diagnostic, ProtocolgenError, ValidationFailed
+from protocolgen.load import format_loc, load_yaml
+from protocolgen.register import read_bundled
+from protocolgen.validate import suggest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -258,7 +258,7 @@ def test_wrong_value_suggests_the_right_one(root: Path) -> None:
 def test_status_volunteer(root: Path) -> None:
     A.set_field(root, A.CHARITY, "status", "volunteer")
     problem = A.only(inspect_area(root), A.CHARITY, "status")
-    assert "'volunteer' is not one of: statutory, voluntary, private" == problem.message
+    assert problem.message == "'volunteer' is not one of: statutory, voluntary, private"
     assert problem.hint == "did you mean 'voluntary'?"
     assert problem.line == A.line_of(root, A.CHARITY, "status:")
 
@@ -371,7 +371,7 @@ def test_duplicate_agency_id_names_both_files(root: Path) -> None:
 def test_duplicate_panel_id_names_both_files(root: Path) -> None:
     A.write_yaml(root, "panels/zz-early-help.yaml", A.panel())
     problem = A.only(inspect_area(root), "panels/zz-early-help.yaml", "id")
-    assert "panel id 'early-help' is already used by panels/early-help.yaml" == problem.message
+    assert problem.message == "panel id 'early-help' is already used by panels/early-help.yaml"
 
 
 @pytest.mark.parametrize(

@@ -534,7 +534,7 @@ def test_reference_that_is_broken_is_an_error(tmp_path, damage):
 def test_reference_that_is_not_a_docx_is_an_error(tmp_path):
     path = tmp_path / "notes.docx"
     path.write_text("not a zip")
-    with pytest.raises(ValueError, match="notes.docx"):
+    with pytest.raises(ValueError, match=r"notes\.docx"):
         DocxWriter(path)
 
 

@@ -364,11 +364,11 @@ FONT_TABLE = (
 ).encode()
 
 APP_XML = (
-    "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
-    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
-    'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
-    "<Application>protocolgen</Application><DocSecurity>0</DocSecurity></Properties>"
-).encode()
+    b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+    b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
+    b'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+    b"<Application>protocolgen</Application><DocSecurity>0</DocSecurity></Properties>"
+)
 
 DROP_RELTYPES = {
     RT.CUSTOM_XML,
@@ -474,7 +474,7 @@ def specimen(document) -> None:
     document.add_paragraph("List Number 2", style="List Number 2")
     document.add_paragraph("Note: a boxed paragraph for important points.", style="Note")
     table = document.add_table(rows=2, cols=2, style="Protocol Table")
-    for cell, text in zip(table._cells, ("Header", "Row", "Table Text", "in cells")):
+    for cell, text in zip(table._cells, ("Header", "Row", "Table Text", "in cells"), strict=True):
         cell.paragraphs[0].text = text
         cell.paragraphs[0].style = document.styles["Table Text"]
     document.add_paragraph("")

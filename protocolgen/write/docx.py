@@ -61,7 +61,7 @@ from protocolgen.write import markdown as mdx
 if TYPE_CHECKING:
     from protocolgen.write import DocMeta
 
-__all__ = ["DocxWriter", "REFERENCE_DOCX"]
+__all__ = ["REFERENCE_DOCX", "DocxWriter"]
 
 REFERENCE_DOCX = Path(__file__).resolve().parent.parent / "templates" / "reference.docx"
 
@@ -104,22 +104,13 @@ R_ID = f"{{{R_NS}}}id"
 
 _PPR_ORDER = [
     _w(tag)
-    for tag in (
-        "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr suppressLineNumbers pBdr shd tabs "
-        "suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE autoSpaceDN bidi "
-        "adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents suppressOverlap jc textDirection "
-        "textAlignment textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange"
-    ).split()
+    for tag in ["pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr", "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap", "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd", "snapToGrid", "spacing", "ind", "contextualSpacing", "mirrorIndents", "suppressOverlap", "jc", "textDirection", "textAlignment", "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange"]
 ]
 
 # settings.xml children that must come after w:updateFields (CT_Settings is a strict sequence).
 _AFTER_UPDATE_FIELDS = {
     _w(tag)
-    for tag in (
-        "hdrShapeDefaults footnotePr endnotePr compat docVars rsids attachedSchema themeFontLang "
-        "clrSchemeMapping doNotIncludeSubdocsInStats doNotAutoCompressPictures forceUpgrade captions "
-        "readModeInkLockDown smartTagType shapeDefaults doNotEmbedSmartTags decimalSymbol listSeparator"
-    ).split()
+    for tag in ["hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids", "attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats", "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown", "smartTagType", "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator"]
 }
 
 # --- styles the writer needs ------------------------------------------------------------------------------
@@ -231,10 +222,7 @@ _NOT_NUMBERED = ("Title", "TOC Heading", "toc 1", "toc 2", "toc 3", "Note", "Quo
 # w:style children that come before w:pPr (CT_Style is a sequence).
 _BEFORE_STYLE_PPR = {
     _w(tag)
-    for tag in (
-        "name aliases basedOn next link autoRedefine hidden uiPriority semiHidden unhideWhenUsed qFormat locked "
-        "personal personalCompose personalReply rsid"
-    ).split()
+    for tag in ["name", "aliases", "basedOn", "next", "link", "autoRedefine", "hidden", "uiPriority", "semiHidden", "unhideWhenUsed", "qFormat", "locked", "personal", "personalCompose", "personalReply", "rsid"]
 }
 # settings.xml children dropped from a reference: revision noise, document-specific ids, protection and
 # mail merge, and footnote/endnote separators (the output has no footnotes part).
@@ -1450,9 +1438,9 @@ def _column_widths(rows: list[list[str]], total: int, wide_empty: bool = False) 
     weights = [max((length / len(rows)) ** 0.5, 2.0) for length in total_length]
     if wide_empty and len(rows) > 1:
         # Handwriting needs a little more room than the widest printed column.
-        filled = [w for w, empty in zip(weights, body_empty) if not empty]
+        filled = [w for w, empty in zip(weights, body_empty, strict=True) if not empty]
         room = 1.2 * max(filled, default=6.0)
-        weights = [room if empty else w for w, empty in zip(weights, body_empty)]
+        weights = [room if empty else w for w, empty in zip(weights, body_empty, strict=True)]
     floor = [min(word[c] * 110 + 216, total // 2) for c in range(columns)]
     if sum(floor) > total:
         floor = [f * total / sum(floor) for f in floor]
@@ -1468,7 +1456,7 @@ def _column_widths(rows: list[list[str]], total: int, wide_empty: bool = False) 
         rest_weight = sum(weights[c] for c in rest)
         for c in rest:
             widths[c] = spare * weights[c] / rest_weight if rest_weight else 0
-    out = [int(math.floor(w)) for w in widths]
+    out = [math.floor(w) for w in widths]
     out[-1] += total - sum(out)
     return out
 

@@ -24,7 +24,7 @@ from protocolgen.write import markdown as mdx
 if TYPE_CHECKING:
     from protocolgen.write import DocMeta
 
-__all__ = ["render_html", "CSS"]
+__all__ = ["CSS", "render_html"]
 
 # Ids the page itself uses; heading slugs never take them.
 _RESERVED_IDS = ("main", "contents", "document-title")

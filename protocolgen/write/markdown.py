@@ -30,9 +30,9 @@ from mdit_py_plugins.container import container_plugin
 
 __all__ = [
     "CONTAINER_NAMES",
-    "Heading",
     "MAX_HEADING_LEVEL",
     "PARSER_OPTIONS",
+    "Heading",
     "container_name",
     "inline_text",
     "outline",
