@@ -20,6 +20,8 @@ from .register import Register, area_register_path, bundled_register_raw
 from .validate import diagnostics_from, suggest
 
 M = TypeVar("M", bound=BaseModel)
+# The models kept one file each in a folder, keyed by their ``id``.
+Identified = TypeVar("Identified", Agency, Panel)
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -85,8 +87,8 @@ def _parse(loaded: LoadedArea, path: Path, model: type[M]) -> tuple[SourceFile |
         return source, None
 
 
-def _load_collection(loaded: LoadedArea, folder: str, kind: str, model: type[M]) -> dict[str, M]:
-    found: dict[str, M] = {}
+def _load_collection(loaded: LoadedArea, folder: str, kind: str, model: type[Identified]) -> dict[str, Identified]:
+    found: dict[str, Identified] = {}
     first_file: dict[str, str] = {}
     for path in _yaml_files(loaded.root / folder):
         source, item = _parse(loaded, path, model)

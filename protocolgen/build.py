@@ -299,15 +299,17 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
         result.removed = sorted(set(manifest.documents) - live)
         for gone in result.removed:
             del manifest.documents[gone]
+    area = loaded.area
+    assert area is not None  # load_area raised if the area could not be loaded
     if result.changes:
-        report_md = changes_markdown(result.changes, loaded.area.name, loaded.area.issue_date)  # type: ignore[union-attr]
+        report_md = changes_markdown(result.changes, area.name, area.issue_date)
         atomic_write(out / "changes.md", report_md.encode("utf-8"))
-        meta = DocMeta(title=f"{loaded.area.name}: changes to documents", subject="What changed in this build",  # type: ignore[union-attr]
-                       author=loaded.area.issuing_body, keywords=("changes",), created=loaded.area.issue_date,  # type: ignore[union-attr]
-                       version="1.0", issue_date_text=long_date(loaded.area.issue_date), numbered_headings=False)  # type: ignore[union-attr]
+        meta = DocMeta(title=f"{area.name}: changes to documents", subject="What changed in this build",
+                       author=area.issuing_body, keywords=("changes",), created=area.issue_date,
+                       version="1.0", issue_date_text=long_date(area.issue_date), numbered_headings=False)
         atomic_write(out / "changes.docx", writer.render(report_md, meta))
         result.written += ["changes.md", "changes.docx"]
-    index = index_html(manifest, loaded.area.name).encode("utf-8")  # type: ignore[union-attr]
+    index = index_html(manifest, area.name).encode("utf-8")
     if _differs(out / "index.html", index):
         atomic_write(out / "index.html", index)
         result.written.append("index.html")

@@ -79,7 +79,7 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
 
 
 def _build_options(area: Path, out: Path, only: tuple[str, ...], templates: Path | None, reference_docx: Path | None,
-                   as_of: date | None, strict: bool, **extra: bool):  # type: ignore[no-untyped-def]
+                   as_of: date | None, strict: bool, **extra: bool):
     from .build import BuildOptions
 
     for item in only:
@@ -104,7 +104,7 @@ _common_build = [
 ]
 
 
-def _with_common(func):  # type: ignore[no-untyped-def]
+def _with_common(func):
     for option in reversed(_common_build):
         func = option(func)
     return func
@@ -125,11 +125,11 @@ def build(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], temp
     options = _build_options(area, out, only, templates, reference_docx, as_of, strict,
                              emit_markdown=emit_markdown, force=force)
 
-    def progress(jobs):  # type: ignore[no-untyped-def]
+    def progress(jobs):
         if not sys.stderr.isatty():
             return jobs
 
-        def shown():  # type: ignore[no-untyped-def]
+        def shown():
             with click.progressbar(jobs, label="Rendering", file=sys.stderr,
                                    item_show_func=lambda job: job.id if job else "") as bar:
                 yield from bar
@@ -251,11 +251,12 @@ def legislation_check(ctx: click.Context, area: Path) -> None:
     reviews = citations_to_review(loaded)
     for item in reviews:
         click.echo(f"{(area / item.file).as_posix()}:{item.line}: {item.field}: {item.message}")
-    when = loaded.area.issue_date.isoformat()  # type: ignore[union-attr]
+    assert loaded.area is not None  # an area that failed to load is an error, raised above
+    when = loaded.area.issue_date.isoformat()
     click.echo(f"{len(reviews)} citation(s) to review (law as of {when}).")
 
 
-def _register(area: Path | None):  # type: ignore[no-untyped-def]
+def _register(area: Path | None):
     if area is None:
         from .register import read_bundled
 

@@ -171,8 +171,10 @@ class Renderer:
         """A hash of the template and every partial beside it (``_*.j2``), wherever each is found."""
         digest = hashlib.sha256()
         names = sorted({name, *(n for n in self.env.list_templates() if Path(n).name.startswith("_"))})
+        loader = self.env.loader
+        assert loader is not None  # __init__ always gives the environment a loader
         for each in names:
-            source, _filename, _uptodate = self.env.loader.get_source(self.env, each)  # type: ignore[union-attr]
+            source, _filename, _uptodate = loader.get_source(self.env, each)
             digest.update(each.encode() + b"\0" + source.encode() + b"\0")
         return digest.hexdigest()
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from .area import LoadedArea
 from .models import Agency, Area, LegislationEntry, Membership, Panel
@@ -46,6 +46,11 @@ class Cited:
 
     def __repr__(self) -> str:
         return f"Cited({self._entry.key})"
+
+
+def _cite(entry: LegislationEntry) -> LegislationEntry:
+    """``entry`` wrapped in a ``Cited``, which templates read exactly as they would the entry itself."""
+    return cast(LegislationEntry, Cited(entry))
 
 
 @contextmanager
@@ -205,7 +210,7 @@ TAILORING: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
 def _usable(register: Register, key: str) -> LegislationEntry | None:
     """An entry a document may print: in the register and checked (wrapped to record its use)."""
     entry = register.get(key)
-    return Cited(entry) if entry is not None and entry.verified else None  # type: ignore[return-value]
+    return _cite(entry) if entry is not None and entry.verified else None
 
 
 def _gdpr_bases(agency: Agency, as_of: date) -> tuple[Basis, ...]:
@@ -221,7 +226,8 @@ def _gdpr_bases(agency: Agency, as_of: date) -> tuple[Basis, ...]:
 def _party(agency: Agency, seat: Membership | None, loaded: LoadedArea, register: Register,
            special: bool, when: date) -> Party:
     gateways = []
-    other_nation = "Wales" if loaded.area.nation == "england" else "England"  # type: ignore[union-attr]
+    assert loaded.area is not None  # resolve() checked it
+    other_nation = "Wales" if loaded.area.nation == "england" else "England"
     for basis in agency.statutory_basis:
         entry = _usable(register, basis.key)
         # Repealed law and law of the other nation never stand as a basis (validation warns about both).
@@ -292,8 +298,8 @@ def _repealed(cited: Iterable[tuple[str, str]], register: Register) -> tuple[Rep
     for who, key in cited:
         entry = register.get(key)
         if entry is not None and entry.status == "repealed":
-            replacements = tuple(Cited(r) for r in register.replacements(key))
-            out.append(RepealedCitation(who, Cited(entry), replacements))  # type: ignore[arg-type]
+            replacements = tuple(_cite(r) for r in register.replacements(key))
+            out.append(RepealedCitation(who, _cite(entry), replacements))
     return tuple(out)
 
 
@@ -343,7 +349,7 @@ def resolve(loaded: LoadedArea, as_of: date | None = None,
         law = _schedule(flags, parties, [*panel.special_category_conditions, *panel.legislation], register)
         cited = [(a.name, b.key) for a, _ in seats for b in a.statutory_basis]
         cited += [(panel.name, k) for k in (*panel.special_category_conditions, *panel.legislation)]
-        context = {
+        context: dict[str, Any] = {
             **common,
             "panel": panel,
             "parties": parties,
@@ -363,14 +369,15 @@ def resolve(loaded: LoadedArea, as_of: date | None = None,
             "as_of": when.isoformat(),
         }
         ref = f"{area.reference_prefix}-{panel.id.upper()}"
-        for kind, name, title, html in (
+        panel_documents: tuple[tuple[DocKind, str, str, bool], ...] = (
             ("protocol", "protocol", f"{panel.name}: information sharing protocol", False),
             ("panel-notice", "privacy-notice", f"{panel.name}: how we use and share your information", True),
             ("young-people", "young-people", f"{panel.name}: your information, explained", False),
-        ):
+        )
+        for kind, name, title, html in panel_documents:
             context_k = {**context, "subject": panel.purpose}
-            jobs.append(Job(f"panels/{panel.id}/{name}", kind, f"{kind}.md.j2", html,  # type: ignore[arg-type]
-                            doc(kind, title, ref), context_k, inputs))  # type: ignore[arg-type]
+            jobs.append(Job(f"panels/{panel.id}/{name}", kind, f"{kind}.md.j2", html,
+                            doc(kind, title, ref), context_k, inputs))
 
     for agency in sorted(loaded.agencies.values(), key=lambda a: a.id):
         if wanted and f"agency:{agency.id}" not in wanted:
@@ -398,10 +405,11 @@ def resolve(loaded: LoadedArea, as_of: date | None = None,
             "as_of": when.isoformat(),
         }
         ref = f"{area.reference_prefix}-{agency.id.upper()}"
-        for kind, name, title, html in (
+        agency_documents: tuple[tuple[DocKind, str, str, bool], ...] = (
             ("agency-notice", "privacy-notice", f"{agency.name}: how we share information about children", True),
             ("consent-form", "consent-form", f"{agency.name}: agreement to share information", False),
-        ):
-            jobs.append(Job(f"agencies/{agency.id}/{name}", kind, f"{kind}.md.j2", html,  # type: ignore[arg-type]
-                            doc(kind, title, ref), context, inputs))  # type: ignore[arg-type]
+        )
+        for kind, name, title, html in agency_documents:
+            jobs.append(Job(f"agencies/{agency.id}/{name}", kind, f"{kind}.md.j2", html,
+                            doc(kind, title, ref), context, inputs))
     return jobs

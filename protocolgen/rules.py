@@ -233,8 +233,8 @@ def consent_in_advance(loaded: LoadedArea) -> None:
             )
 
 
-def _cited(loaded: LoadedArea) -> list[tuple[str, tuple, str]]:
-    cites = [
+def _cited(loaded: LoadedArea) -> list[tuple[str, tuple[str | int, ...], str]]:
+    cites: list[tuple[str, tuple[str | int, ...], str]] = [
         (f"agency:{a.id}", ("statutory_basis", i, "key"), b.key)
         for a in loaded.agencies.values()
         for i, b in enumerate(a.statutory_basis)
@@ -269,7 +269,7 @@ def cited_provisions_current(loaded: LoadedArea) -> None:
                 hint="check it on legislation.gov.uk and set verified: true in the area's legislation.yaml",
             )
         other_nation = {"england": "Wales", "wales": "England"}.get(nation or "")
-        if other_nation and entry.extent == other_nation:
+        if nation and other_nation and entry.extent == other_nation:
             loaded.report(
                 where, loc, f"'{key}' applies only in {other_nation}, but this area is in {nation.title()}",
                 "warning",

@@ -120,11 +120,11 @@ def diagnostics_from(
 ) -> list[Diagnostic]:
     """Every error in ``exc`` as a diagnostic located in ``source``; ``prefix`` is where the model starts."""
     out = []
-    errors = []
-    for error in exc.errors(include_url=False):
+    errors: list[dict[str, Any]] = []
+    for detail in exc.errors(include_url=False):
         # Pydantic adds a synthetic step for validators wrapping a model (e.g. 'function-before[...]').
-        loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and "[" in part))
-        errors.append({**error, "loc": loc})
+        loc = tuple(part for part in detail["loc"] if not (isinstance(part, str) and "[" in part))
+        errors.append({**detail, "loc": loc})
     # A misspelled field shows up twice: as unknown, and its real name as missing. Report the typo once.
     misspelt = {
         (*e["loc"][:-1], close[0])

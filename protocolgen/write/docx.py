@@ -402,6 +402,7 @@ class _Numbering:
                 if ilvl is not None:
                     return value, _int(ilvl.get(W_VAL))
                 abstract = self.abstract(value)  # no ilvl: the level that names the style
+                assert style is not None  # the walk starts at ``style``, so there is one
                 style_id = style.get(W_STYLEID)
                 for lvl in abstract.iter(W_LVL) if abstract is not None else ():
                     pstyle = lvl.find(W_PSTYLE)
@@ -630,13 +631,19 @@ class _Reference:
         find = self.sheet.find_id
         get = {name: find(name, kind) for name, kind in {**_REQUIRED_STYLES, **_OPTIONAL_STYLES}.items()}
         table = next(sid for sid in (find(n, "table") for n in _TABLE_STYLES) if sid)
+
+        def required(name: str) -> str:
+            style_id = get[name]
+            assert style_id is not None, name  # _complete_styles raised if a required style was missing
+            return style_id
+
         return _Styles(
-            title=get["Title"],
-            headings=(get["Heading 1"], get["Heading 2"], get["Heading 3"]),
+            title=required("Title"),
+            headings=(required("Heading 1"), required("Heading 2"), required("Heading 3")),
             bullets=tuple(s for s in (get["List Bullet"], get["List Bullet 2"], get["List Bullet 3"]) if s),
             numbers=tuple(s for s in (get["List Number"], get["List Number 2"], get["List Number 3"]) if s),
-            note=get["Note"],
-            hyperlink=get["Hyperlink"],
+            note=required("Note"),
+            hyperlink=required("Hyperlink"),
             table=table,
             table_text=get["Table Text"],
             quote=get["Quote"],
@@ -672,6 +679,7 @@ class _Reference:
             num_id, ilvl = numbering.style_list(styles[0])
             abstract = numbering.abstract(num_id)
             if self._suitable(family, abstract, ilvl):
+                assert num_id is not None  # a suitable list has an abstract list, so it has an id
                 relink = []
                 for level, style in enumerate(styles[1:], 1):
                     if style is None:
@@ -754,9 +762,11 @@ class _Reference:
 
     def _resolve_numbering(self) -> None:
         numbering = self.numbering
-        self.heading_abstract = numbering.abstract(self.family_num_ids["heading"])
-        self.bullet_num_id = self.family_num_ids["bullet"]
+        heading_abstract = numbering.abstract(self.family_num_ids["heading"])
         ordered = numbering.abstract(self.family_num_ids["number"])
+        assert heading_abstract is not None and ordered is not None  # _link_lists gave each family a list
+        self.heading_abstract = heading_abstract
+        self.bullet_num_id = self.family_num_ids["bullet"]
         self.ordered_abstract_id = ordered.get(W_ABSTRACTNUMID)
         self.max_num_id = max((_int(n.get(W_NUMID)) for n in self.numbering_root.iter(W_NUM)), default=0)
 
@@ -778,9 +788,10 @@ class _Reference:
             out, lvls = [], _levels(abstract)
             for ilvl in range(9):
                 ind = lvls[ilvl].find(f"{W_PPR}/{W_IND}") if ilvl in lvls else None
+                left = (ind.get(W_LEFT) or ind.get(_w("start"))) if ind is not None else None
                 try:
-                    out.append(int(ind.get(W_LEFT) or ind.get(_w("start"))))
-                except (AttributeError, TypeError, ValueError):
+                    out.append(int(left) if left is not None else 360 * (ilvl + 1))
+                except ValueError:
                     out.append(360 * (ilvl + 1))
             return out
 
@@ -1169,7 +1180,7 @@ class _Body:
             elif kind == "em_close":
                 it -= 1
             elif kind == "link_open":
-                target, rstyle = self._hyperlink(parent, child.attrGet("href") or ""), self.s.hyperlink
+                target, rstyle = self._hyperlink(parent, str(child.attrGet("href") or "")), self.s.hyperlink
             elif kind == "link_close":
                 target, rstyle = parent, None
             elif kind == "hardbreak":
@@ -1201,6 +1212,7 @@ class _Body:
         if name in ("toc", "pagebreak"):
             close = i + 1
             if self.tokens[close].type != mdx.CONTAINER_CLOSE:
+                assert token.map is not None  # block tokens always carry their source lines
                 raise ValueError(f"'::: {name}' on line {token.map[0] + 1} must be empty")
             if name == "toc":
                 self._toc()
@@ -1259,7 +1271,7 @@ class _Body:
                 cells = []
                 rows.append((header, cells))
             elif kind == "th_open" or kind == "td_open":
-                style = tokens[j].attrGet("style") or ""
+                style = str(tokens[j].attrGet("style") or "")
                 align = style.partition("text-align:")[2] or None
                 cells.append((tokens[j + 1], align))
                 j += 1
@@ -1284,7 +1296,7 @@ class _Body:
             if ppr.find(W_KEEPNEXT) is None:
                 _insert_ppr(ppr, etree.Element(W_KEEPNEXT))
         kind = next((c for c in reversed(self.containers) if c in ("signatures", "form")), None)
-        height = {"signatures": SIGNATURE_ROW_HEIGHT, "form": FORM_ROW_HEIGHT}.get(kind)
+        height = {"signatures": SIGNATURE_ROW_HEIGHT, "form": FORM_ROW_HEIGHT}.get(kind) if kind else None
         columns = len(rows[0][1])
         texts = [[mdx.inline_text(cell) for cell, _ in cells] for _, cells in rows]
         widths = _column_widths(texts, self.ref.text_width, wide_empty=kind is not None)
@@ -1297,9 +1309,9 @@ class _Body:
         width.set(W_TYPE, "dxa")
         etree.SubElement(tbl_pr, W_TBLLAYOUT).set(W_TYPE, "fixed")
         look = etree.SubElement(tbl_pr, W_TBLLOOK)
-        for attr, value in (("val", "04A0"), ("firstRow", "1"), ("lastRow", "0"), ("firstColumn", "0"),
-                            ("lastColumn", "0"), ("noHBand", "1"), ("noVBand", "1")):
-            look.set(_w(attr), value)
+        for attr, setting in (("val", "04A0"), ("firstRow", "1"), ("lastRow", "0"), ("firstColumn", "0"),
+                              ("lastColumn", "0"), ("noHBand", "1"), ("noVBand", "1")):
+            look.set(_w(attr), setting)
         grid = etree.SubElement(tbl, W_TBLGRID)
         for value in widths:
             etree.SubElement(grid, W_GRIDCOL).set(W_W, str(value))
@@ -1441,7 +1453,7 @@ def _column_widths(rows: list[list[str]], total: int, wide_empty: bool = False) 
         filled = [w for w, empty in zip(weights, body_empty, strict=True) if not empty]
         room = 1.2 * max(filled, default=6.0)
         weights = [room if empty else w for w, empty in zip(weights, body_empty, strict=True)]
-    floor = [min(word[c] * 110 + 216, total // 2) for c in range(columns)]
+    floor: list[float] = [min(word[c] * 110 + 216, total // 2) for c in range(columns)]
     if sum(floor) > total:
         floor = [f * total / sum(floor) for f in floor]
     widths = [total * w / sum(weights) for w in weights]

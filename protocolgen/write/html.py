@@ -140,7 +140,9 @@ def _container_open(tokens: Sequence[Token], idx: int, options: Any, env: dict[s
     name = tokens[idx].meta["name"]
     if name in ("toc", "pagebreak"):
         if tokens[idx + 1].type != mdx.CONTAINER_CLOSE:
-            raise ValueError(f"'::: {name}' on line {tokens[idx].map[0] + 1} must be empty")
+            lines = tokens[idx].map
+            assert lines is not None  # block tokens always carry their source lines
+            raise ValueError(f"'::: {name}' on line {lines[0] + 1} must be empty")
         return _toc(env["headings"], env["numbered"]) if name == "toc" else ""
     if name == "note":
         return '<div class="note" role="note">\n'
@@ -179,11 +181,14 @@ def _toc(headings: Sequence[mdx.Heading], numbered: bool) -> str:
 
 def _make_renderer() -> RendererHTML:
     renderer = RendererHTML()
-    renderer.rules["heading_open"] = _heading_open
-    renderer.rules["heading_close"] = _heading_close
-    renderer.rules["th_open"] = _th_open
-    renderer.rules[mdx.CONTAINER_OPEN] = _container_open
-    renderer.rules[mdx.CONTAINER_CLOSE] = _container_close
+    # markdown-it-py infers ``rules`` as dict[str, MethodType] from its own bound methods, but the renderer
+    # calls each rule as rule(tokens, idx, options, env), so plain functions are what it documents and takes.
+    rules: dict[str, Any] = renderer.rules
+    rules["heading_open"] = _heading_open
+    rules["heading_close"] = _heading_close
+    rules["th_open"] = _th_open
+    rules[mdx.CONTAINER_OPEN] = _container_open
+    rules[mdx.CONTAINER_CLOSE] = _container_close
     return renderer
 
 
