@@ -35,7 +35,7 @@ from .render import Renderer, bundled_templates, long_date
 from .resolve import DocInfo, HistoryRow, Job, recording, resolve
 
 if TYPE_CHECKING:  # the Word writer is imported only when a build runs: validation stays quick
-    from .write import DocMeta
+    from .write import DocMeta, DocxWriter
 
 KIND_LABELS = {
     "protocol": "Information sharing protocol",
@@ -186,9 +186,92 @@ def status(options: BuildOptions) -> tuple[list[StaleDoc], list[str], list[Diagn
     return stale, edited, loaded.warnings
 
 
+@dataclass
+class _Planned:
+    """A document the build will (re)write: its manifest record and the bytes of each file."""
+
+    job: Job
+    record: Record
+    files: dict[str, bytes]
+
+
+class _Planner:
+    """Decides, document by document, whether to write and what: the gather phase of a build."""
+
+    def __init__(self, options: BuildOptions, manifest: Manifest, inputs: _Inputs, renderer: Renderer,
+                 writer: DocxWriter, result: BuildResult):
+        self.options, self.manifest, self.inputs = options, manifest, inputs
+        self.renderer, self.writer, self.result = renderer, writer, result
+
+    def plan(self, job: Job) -> _Planned | None:
+        old = self.manifest.documents.get(job.id)
+        files_ok = old is not None and all((self.options.out_dir / rel).exists() for rel in _outputs(job))
+        wants_markdown = self.options.emit_markdown
+        if old is not None and files_ok and not wants_markdown and old.fingerprint == fingerprint(
+            self.inputs.of(job, old.cites)
+        ):
+            return None  # nothing it depends on has changed
+        history = tuple(HistoryRow(h["version"], date.fromisoformat(h["date"]), h["summary"])
+                        for h in (old.history if old else []))
+        doc = dataclasses.replace(job.doc, version=old.version if old else "1.0", history=history)
+        markdown, cited = render_recording(job, self.renderer, doc)
+        summary = self.inputs.of(job, cited)
+        if old is not None and sha256(markdown) == old.content:
+            # The document reads as before: same version. Record the new fingerprint, and write only what
+            # is missing (a deleted file comes back byte for byte) or asked for (--emit-markdown).
+            record = dataclasses.replace(old, fingerprint=fingerprint(summary), inputs=summary, cites=cited)
+            self.manifest.documents[job.id] = record
+            if files_ok and not wants_markdown:
+                return None
+            return self._planned(job, record, doc, markdown)
+        if old is None:
+            reasons, version = ["new document"], "1.0"
+            history_rows = [{"version": version, "date": job.doc.issue_date.isoformat(), "summary": "First issue"}]
+        else:
+            reasons, version = explain(old.inputs, summary) or ["content changed"], next_version(old.version)
+            row = {"version": version, "date": job.doc.issue_date.isoformat(), "summary": _sentence(reasons)}
+            history_rows = [*old.history, row]
+            doc = dataclasses.replace(doc, version=version,
+                                      history=(*history, HistoryRow(version, job.doc.issue_date, row["summary"])))
+            markdown = render_markdown(job, self.renderer, doc)
+        record = Record(fingerprint(summary), sha256(markdown), version, history_rows, summary, {},
+                        title=job.doc.title, group=_group(job), cites=cited)
+        self.result.changes.append(DocChange(job.id, job.doc.title, old.version if old else None, version, reasons))
+        return self._planned(job, record, doc, markdown)
+
+    def _planned(self, job: Job, record: Record, doc: DocInfo, markdown: str) -> _Planned:
+        from .write import render_html
+
+        meta = doc_meta(job, doc)
+        try:
+            files = {f"{job.id}.docx": self.writer.render(markdown, meta)}
+            if job.html:
+                files[f"{job.id}.html"] = render_html(markdown, meta).encode("utf-8")
+        except ValueError as exc:  # Markdown the writers cannot lay out, e.g. an unknown ::: container
+            raise TemplateProblem(f"{job.template} (for {job.id}): {exc}") from None
+        record = dataclasses.replace(record, files={rel: sha256(data) for rel, data in files.items()})
+        if self.options.emit_markdown:
+            files[f"{job.id}.md"] = markdown.encode("utf-8")
+        return _Planned(job, record, files)
+
+
+def _hand_edited(planned: _Planned, out: Path, manifest: Manifest, journal: dict[str, str]) -> list[str]:
+    """The files of ``planned`` whose bytes on disk protocolgen did not write (nor is about to)."""
+    conflicts = []
+    for rel, data in planned.files.items():
+        path = out / rel
+        if rel.endswith(".md") or not path.exists():
+            continue
+        current = sha256(path.read_bytes())
+        ours = manifest.known_hashes(rel) | ({journal[rel]} if rel in journal else set())
+        if current not in ours and current != sha256(data):
+            conflicts.append(rel)
+    return conflicts
+
+
 def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Job]] | None = None) -> BuildResult:
     """Validate the area, then (re)write every document whose inputs or content changed."""
-    from .write import DocMeta, DocxWriter, render_html
+    from .write import DocMeta, DocxWriter
 
     loaded = load_area(options.area_dir, options.strict)  # raises before anything is written
     _check_output_dir(options.out_dir)
@@ -199,7 +282,6 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
         writer = DocxWriter(options.reference_docx)
     except ValueError as exc:  # a file that is not a Word document at all
         raise OutputProblem(f"--reference-docx: {exc}") from None
-    inputs = _Inputs(renderer, options.reference_docx)
     manifest = Manifest.read(out)
     if manifest.problem:
         result.notes.append(f"{manifest.problem}; rebuilding every document")
@@ -207,93 +289,41 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     jobs = resolve(loaded, options.as_of, options.only)
     result.documents = len(jobs)
 
-    # 1. Gather: render every changed document in memory.
-    planned: list[tuple[Job, Record, dict[str, bytes]]] = []
+    # 1. Gather: decide and render every document in memory; nothing is written yet.
+    planner = _Planner(options, manifest, _Inputs(renderer, options.reference_docx), renderer, writer, result)
+    planned = []
     for job in progress(jobs) if progress else jobs:
-        old = manifest.documents.get(job.id)
-        summary = inputs.of(job, old.cites if old else None)
-        fp = fingerprint(summary)
-        files_ok = old is not None and all(
-            (out / rel).exists() for rel in _outputs(job)
-        )
-        if old is not None and old.fingerprint == fp and files_ok and not options.emit_markdown:
+        item = planner.plan(job)
+        if item is None:
             result.unchanged.append(job.id)
-            continue
-        history = tuple(HistoryRow(h["version"], date.fromisoformat(h["date"]), h["summary"]) for h in (old.history if old else []))
-        doc = dataclasses.replace(job.doc, version=old.version if old else "1.0", history=history)
-        markdown, cited = render_recording(job, renderer, doc)
-        summary = inputs.of(job, cited)
-        fp = fingerprint(summary)
-        if old is not None and sha256(markdown) == old.content and files_ok:
-            # Inputs moved but the document reads the same: record the new fingerprint only.
-            manifest.documents[job.id] = dataclasses.replace(old, fingerprint=fp, inputs=summary, cites=cited)
-            if options.emit_markdown:
-                planned.append((job, manifest.documents[job.id], {f"{job.id}.md": markdown.encode()}))
-            else:
-                result.unchanged.append(job.id)
-            continue
-        if old is not None:
-            reasons = explain(old.inputs, summary) or ["output files missing"]
-            version = next_version(old.version)
-            row = {"version": version, "date": job.doc.issue_date.isoformat(), "summary": _sentence(reasons)}
-            doc = dataclasses.replace(doc, version=version,
-                                      history=(*history, HistoryRow(version, job.doc.issue_date, row["summary"])))
-            markdown = render_markdown(job, renderer, doc)
-            new_history = [*old.history, row]
         else:
-            reasons = ["new document"]
-            version = "1.0"
-            new_history = [{"version": "1.0", "date": job.doc.issue_date.isoformat(), "summary": "First issue"}]
-        meta = doc_meta(job, doc)
-        try:
-            files = {f"{job.id}.docx": writer.render(markdown, meta)}
-            if job.html:
-                files[f"{job.id}.html"] = render_html(markdown, meta).encode("utf-8")
-        except ValueError as exc:  # Markdown the writers cannot lay out, e.g. an unknown ::: container
-            raise TemplateProblem(f"{job.template} (for {job.id}): {exc}") from None
-        if options.emit_markdown:
-            files[f"{job.id}.md"] = markdown.encode("utf-8")
-        record = Record(fp, sha256(markdown), version, new_history, summary,
-                        {rel: sha256(data) for rel, data in files.items() if not rel.endswith(".md")},
-                        title=job.doc.title, group=_group(job), cites=cited)
-        planned.append((job, record, files))
-        if old is None or old.version != version:
-            result.changes.append(DocChange(job.id, job.doc.title, old.version if old else None, version, reasons))
+            planned.append(item)
 
     # 2. Protect hand edits: a file whose bytes we did not write is kept unless --force (then backed up).
-    to_write: list[tuple[Job, Record, dict[str, bytes]]] = []
-    for job, record, files in planned:
-        conflicts = []
-        for rel, data in files.items():
-            path = out / rel
-            if rel.endswith(".md") or not path.exists():
-                continue
-            current = sha256(path.read_bytes())
-            ours = manifest.known_hashes(rel) | ({journal[rel]} if rel in journal else set())
-            if current not in ours and current != sha256(data):
-                conflicts.append(rel)
+    to_write: list[_Planned] = []
+    for item in planned:
+        conflicts = _hand_edited(item, out, manifest, journal)
         if conflicts and not options.force:
             result.edited.extend(conflicts)
-            result.changes = [c for c in result.changes if c.id != job.id]
+            result.changes = [c for c in result.changes if c.id != item.job.id]
             continue
         for rel in conflicts:
             path = out / rel
             backup = path.with_name(f"{path.stem}.edited-{sha256(path.read_bytes())[:8]}{path.suffix}")
             atomic_write(backup, path.read_bytes())
             result.backups.append(backup.relative_to(out).as_posix())
-        to_write.append((job, record, files))
+        to_write.append(item)
 
     # 3. Write: journal first, then each file atomically, then reports, and the manifest last.
     if to_write:
-        pending = {rel: sha256(data) for _, _, files in to_write for rel, data in files.items()}
+        pending = {rel: sha256(data) for item in to_write for rel, data in item.files.items()}
         atomic_write(out / JOURNAL_NAME, _json(pending))
-    for job, record, files in to_write:
-        for rel, data in files.items():
-            path = out / rel
-            if not path.exists() or path.read_bytes() != data:
-                atomic_write(path, data)
+    for item in to_write:
+        for rel, data in item.files.items():
+            if _differs(out / rel, data):
+                atomic_write(out / rel, data)
                 result.written.append(rel)
-        manifest.documents[job.id] = record
+        manifest.documents[item.job.id] = item.record
     if not options.only:
         live = {job.id for job in jobs}
         result.removed = sorted(set(manifest.documents) - live)

@@ -295,3 +295,19 @@ def test_progress_bar_runs_on_a_terminal(tmp_path: Path) -> None:
     assert os.waitstatus_to_exitcode(status_code) == 0, text
     assert "Rendering" in text and "100%" in text
     assert "Wrote" in text
+
+
+def test_a_deleted_document_comes_back_unchanged_at_the_same_version(area: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(BuildOptions(area_dir=area, out_dir=out))
+    target = out / "panels" / "early-help" / "young-people.docx"
+    original = target.read_bytes()
+    target.unlink()
+    assert "panels/early-help/young-people.docx is missing" in {
+        reason for doc in status(BuildOptions(area_dir=area, out_dir=out))[0] for reason in doc.reasons
+    }
+    result = build(BuildOptions(area_dir=area, out_dir=out))
+    assert result.written == ["panels/early-help/young-people.docx"]
+    assert target.read_bytes() == original
+    assert result.changes == []
+    assert _manifest(out)["panels/early-help/young-people"]["version"] == "1.0"
