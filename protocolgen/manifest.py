@@ -46,49 +46,71 @@ def _label(name: str) -> str:
     return f"{kind} {ident}" if ident else kind
 
 
+def _seats(members: list[str] | None) -> dict[str, str]:
+    """['north-police:chair', ...] -> {'north-police': 'chair', ...}"""
+    return dict(member.split(":", 1) for member in members or [])
+
+
+def _membership_reasons(before: list[str] | None, after: list[str] | None) -> list[str]:
+    old, new = _seats(before), _seats(after)
+    reasons = [f"agency {ident}: joined the panel as {new[ident]}" for ident in sorted(set(new) - set(old))]
+    reasons += [f"agency {ident}: left the panel" for ident in sorted(set(old) - set(new))]
+    reasons += [
+        f"agency {ident}: role changed from {old[ident]} to {new[ident]}"
+        for ident in sorted(set(old) & set(new))
+        if old[ident] != new[ident]
+    ]
+    return reasons
+
+
+def _scope_reasons(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Register entries that came into or left the document's scope. One the document now prints (or no
+    longer prints) is said as "now cited" / "no longer cited" instead, so it is not said twice."""
+    before, after = set(old.get("legislation-in-scope") or []), set(new.get("legislation-in-scope") or [])
+
+    def printed_alike(key: str) -> bool:
+        return (f"legislation:{key}" in old) == (f"legislation:{key}" in new)
+
+    return [f"legislation {key}: now within the document's scope" for key in sorted(after - before)
+            if printed_alike(key)] + [
+        f"legislation {key}: no longer within the document's scope" for key in sorted(before - after)
+        if printed_alike(key)
+    ]
+
+
+_SIMPLE = {
+    "template": lambda before, after: "template changed",
+    "reference_docx": lambda before, after: "house style (reference .docx) changed",
+    "protocolgen": lambda before, after: f"protocolgen upgraded from {before} to {after}",
+    "as_of": lambda before, after: f"law as of {after} instead of {before}",
+}
+
+
 def explain(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """Plain reasons why two input summaries differ, e.g. 'legislation x: title changed'."""
     reasons: list[str] = []
+    # An agency joining or leaving a panel is said once, as such, not also as "agency x: added".
+    seated = set(_seats(old.get("members"))) ^ set(_seats(new.get("members")))
     for name in sorted(set(old) | set(new)):
         before, after = old.get(name), new.get(name)
         if before == after:
             continue
-        if name == "legislation-in-scope":
-            for key in sorted(set(after or []) - set(before or [])):
-                reasons.append(f"legislation {key}: now within the document's scope")
-            for key in sorted(set(before or []) - set(after or [])):
-                reasons.append(f"legislation {key}: no longer within the document's scope")
-            continue
+        cited = name.startswith("legislation:")
         if name == "members":
-            joined = sorted(set(after or []) - set(before or []))
-            left = sorted(set(before or []) - set(after or []))
-            before_ids = {m.split(":")[0]: m.split(":")[1] for m in before or []}
-            after_ids = {m.split(":")[0]: m.split(":")[1] for m in after or []}
-            for ident in sorted(set(after_ids) - set(before_ids)):
-                reasons.append(f"agency {ident}: joined the panel as {after_ids[ident]}")
-            for ident in sorted(set(before_ids) - set(after_ids)):
-                reasons.append(f"agency {ident}: left the panel")
-            for ident in sorted(set(before_ids) & set(after_ids)):
-                if before_ids[ident] != after_ids[ident]:
-                    reasons.append(f"agency {ident}: role changed from {before_ids[ident]} to {after_ids[ident]}")
-            if not reasons and (joined or left):
-                reasons.append("panel membership changed")
+            reasons += _membership_reasons(before, after)
+        elif name == "legislation-in-scope":
+            reasons += _scope_reasons(old, new)
+        elif name in _SIMPLE:
+            reasons.append(_SIMPLE[name](before, after))
+        elif (before is None or after is None) and name.startswith("agency:") and name[7:] in seated:
             continue
-        if before is None:
-            reasons.append(f"{_label(name)}: now cited" if name.startswith("legislation:") else f"{_label(name)}: added")
+        elif before is None:
+            reasons.append(f"{_label(name)}: {'now cited' if cited else 'added'}")
         elif after is None:
-            reasons.append(f"{_label(name)}: no longer cited" if name.startswith("legislation:") else f"{_label(name)}: removed")
+            reasons.append(f"{_label(name)}: {'no longer cited' if cited else 'removed'}")
         elif isinstance(before, dict) and isinstance(after, dict):
             fields = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
             reasons.append(f"{_label(name)}: {', '.join(fields)} changed")
-        elif name == "template":
-            reasons.append("template changed")
-        elif name == "reference_docx":
-            reasons.append("house style (reference .docx) changed")
-        elif name == "protocolgen":
-            reasons.append(f"protocolgen upgraded from {before} to {after}")
-        elif name == "as_of":
-            reasons.append(f"law as of {after} instead of {before}")
         else:
             reasons.append(f"{_label(name)} changed")
     return reasons
