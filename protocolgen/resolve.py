@@ -174,10 +174,6 @@ class Job:
     context: dict[str, Any]
     inputs: dict[str, Any] = field(default_factory=dict)  # name -> JSON-able value, for fingerprints
 
-    @property
-    def subject(self) -> str:
-        return f"{self.context['subject']}"
-
 
 # --- tailoring: which law each document cites ----------------------------------------------------------
 
@@ -358,7 +354,6 @@ def resolve(loaded: LoadedArea, as_of: date | None = None,
             "law": law,
             "schedule": sorted(law.values(), key=lambda e: (e.kind == "guidance", e.title, e.citation)),
             "repealed": _repealed(cited, register),
-            "controllers": tuple(parties),
         }
         inputs = {
             "area": _dump(area),
