@@ -706,15 +706,14 @@ def test_profile_text_renders_literally(tmp_path: Path) -> None:
 
 def test_word_document_carries_the_protocol(tmp_path: Path) -> None:
     docx = pytest.importorskip("docx")
-    from protocolgen.write import DocMeta, DocxWriter
+    from protocolgen.build import doc_meta
+    from protocolgen.write import DocxWriter
 
     root = variant(tmp_path)
     edit(root, "agencies/westmarsh-housing.yaml", lambda a: a.update(name=NASTY))
     job = protocol_job(root)
     md = render(job)
-    meta = DocMeta(title=job.doc.title, subject=job.subject, author="Westmarsh", keywords=(),
-                   created=job.doc.issue_date, version=job.doc.version, issue_date_text="1 April 2026",
-                   reference=job.doc.reference)
+    meta = doc_meta(job, job.doc)
     document = docx.Document(io.BytesIO(DocxWriter().render(md, meta)))
     cells = {cell.text for table in document.tables for row in table.rows for cell in row.cells}
     for agency, seat in load_area(root).members(PANEL):
