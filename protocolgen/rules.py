@@ -25,6 +25,14 @@ LISTED_BODY_PROVISIONS = {
 }
 SAFEGUARDING_RLI_FROM = date(2026, 2, 5)  # UK GDPR Art 6(1)(ea), Data (Use and Access) Act 2025 s70
 PUBLIC_AUTHORITY_EXCLUDED = ("legitimate_interests", "recognised_legitimate_interest")
+# The nearest provision of the other nation, offered when a profile cites law that does not apply in its area.
+NATIONAL_EQUIVALENTS = {
+    "children-act-2004-s11": "children-act-2004-s28",
+    "children-act-2004-s10": "children-act-2004-s25",
+    "children-act-2004-s16e": "ssw-wales-act-2014-s134",
+    "working-together-2023": "wales-safeguarding-procedures",
+}
+NATIONAL_EQUIVALENTS |= {wales: england for england, wales in NATIONAL_EQUIVALENTS.items()}
 SPECIAL_CATEGORY_CONDITIONS = {
     "uk-gdpr-art-9",
     "data-protection-act-2018-sch-1",
@@ -270,9 +278,10 @@ def cited_provisions_current(loaded: LoadedArea) -> None:
             )
         other_nation = {"england": "Wales", "wales": "England"}.get(nation or "")
         if nation and other_nation and entry.extent == other_nation:
+            equivalent = NATIONAL_EQUIVALENTS.get(key)
             loaded.report(
                 where, loc, f"'{key}' applies only in {other_nation}, but this area is in {nation.title()}",
-                "warning",
+                "warning", hint=f"the nearest provision here is {equivalent}" if equivalent in register else "",
             )
 
 

@@ -447,3 +447,15 @@ def test_agency_on_no_panel_is_noted(root: Path) -> None:
     A.delete_field(root, A.CHARITY, "panels")
     problem = A.only(inspect_area(root), A.CHARITY, "panels", "warning")
     assert "sits on no panel" in problem.message
+
+
+def test_other_nation_warning_names_the_nearest_provision_here(tmp_path: Path) -> None:
+    from protocolgen import inspect_area
+    from protocolgen.rules import NATIONAL_EQUIVALENTS
+
+    root = A.write_area(tmp_path / "area")
+    A.edit(root, "area.yaml", lambda d: d.update(nation="wales"))
+    warnings = [d for d in inspect_area(root).warnings if "children-act-2004-s11" in d.message]
+    assert warnings and all("applies only in England" in d.message for d in warnings)
+    assert all(d.hint == f"the nearest provision here is {NATIONAL_EQUIVALENTS['children-act-2004-s11']}"
+               for d in warnings)
