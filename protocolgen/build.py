@@ -183,6 +183,10 @@ def status(options: BuildOptions) -> tuple[list[StaleDoc], list[str], list[Diagn
                 edited.append(rel)
         if reasons:
             stale.append(StaleDoc(job.id, reasons))
+    for rel, digest in sorted(manifest.reports.items()):
+        path = options.out_dir / rel
+        if path.exists() and sha256(path.read_bytes()) != digest:
+            edited.append(rel)
     return stale, edited, loaded.warnings
 
 
@@ -308,46 +312,74 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
             result.changes = [c for c in result.changes if c.id != item.job.id]
             continue
         for rel in conflicts:
-            path = out / rel
-            backup = path.with_name(f"{path.stem}.edited-{sha256(path.read_bytes())[:8]}{path.suffix}")
-            atomic_write(backup, path.read_bytes())
-            result.backups.append(backup.relative_to(out).as_posix())
+            result.backups.append(_back_up(out, rel))
         to_write.append(item)
-
-    # 3. Write: journal first, then each file atomically, then reports, and the manifest last.
-    if to_write:
-        pending = {rel: sha256(data) for item in to_write for rel, data in item.files.items()}
-        atomic_write(out / JOURNAL_NAME, _json(pending))
     for item in to_write:
-        for rel, data in item.files.items():
-            if _differs(out / rel, data):
-                atomic_write(out / rel, data)
-                result.written.append(rel)
         manifest.documents[item.job.id] = item.record
     if not options.only:
         live = {job.id for job in jobs}
         result.removed = sorted(set(manifest.documents) - live)
         for gone in result.removed:
             del manifest.documents[gone]
+
+    # 3. The reports, in memory too: the change report and the index of every document.
     area = loaded.area
     assert area is not None  # load_area raised if the area could not be loaded
+    reports: dict[str, bytes] = {}
     if result.changes:
         report_md = changes_markdown(result.changes, area.name, area.issue_date)
-        atomic_write(out / "changes.md", report_md.encode("utf-8"))
         meta = DocMeta(title=f"{area.name}: changes to documents", subject="What changed in this build",
                        author=area.issuing_body, keywords=("changes",), created=area.issue_date,
                        version="1.0", issue_date_text=long_date(area.issue_date), numbered_headings=False)
-        atomic_write(out / "changes.docx", writer.render(report_md, meta))
-        result.written += ["changes.md", "changes.docx"]
-    index = index_html(manifest, area.name).encode("utf-8")
-    if _differs(out / "index.html", index):
-        atomic_write(out / "index.html", index)
-        result.written.append("index.html")
+        reports["changes.md"] = report_md.encode("utf-8")
+        reports["changes.docx"] = writer.render(report_md, meta)
+    reports["index.html"] = index_html(manifest, area.name).encode("utf-8")
+
+    # 4. Write: journal first, then each file atomically, and the manifest last.
+    pending = {rel: sha256(data) for item in to_write for rel, data in item.files.items()}
+    pending |= {rel: sha256(data) for rel, data in reports.items() if _differs(out / rel, data)}
+    if pending:
+        atomic_write(out / JOURNAL_NAME, _json(pending))
+    for item in to_write:
+        for rel, data in item.files.items():
+            if _differs(out / rel, data):
+                atomic_write(out / rel, data)
+                result.written.append(rel)
+    for rel, data in reports.items():
+        _write_report(out, rel, data, manifest, journal, options.force, result)
     manifest_bytes = manifest.to_json().encode("utf-8")
     if _differs(out / MANIFEST_NAME, manifest_bytes):
         atomic_write(out / MANIFEST_NAME, manifest_bytes)
     (out / JOURNAL_NAME).unlink(missing_ok=True)
     return result
+
+
+def _back_up(out: Path, rel: str) -> str:
+    """Keep a hand-edited file beside itself as name.edited-<hash>.ext; returns the copy's path."""
+    path = out / rel
+    data = path.read_bytes()
+    backup = path.with_name(f"{path.stem}.edited-{sha256(data)[:8]}{path.suffix}")
+    atomic_write(backup, data)
+    return backup.relative_to(out).as_posix()
+
+
+def _write_report(out: Path, rel: str, data: bytes, manifest: Manifest, journal: dict[str, str], force: bool,
+                  result: BuildResult) -> None:
+    """Write a report (index, change report) unless it was edited by hand since protocolgen wrote it."""
+    path = out / rel
+    if path.exists():
+        if not _differs(path, data):
+            manifest.reports[rel] = sha256(data)
+            return
+        current = sha256(path.read_bytes())
+        if current not in manifest.known_hashes(rel) and journal.get(rel) != current:
+            if not force:
+                result.edited.append(rel)
+                return
+            result.backups.append(_back_up(out, rel))
+    atomic_write(path, data)
+    manifest.reports[rel] = sha256(data)
+    result.written.append(rel)
 
 
 def _group(job: Job) -> str:

@@ -137,6 +137,7 @@ class Record:
 @dataclass
 class Manifest:
     documents: dict[str, Record] = field(default_factory=dict)
+    reports: dict[str, str] = field(default_factory=dict)  # index.html, changes.*: path -> hash last written
     problem: str = ""  # why an existing manifest could not be used
 
     @classmethod
@@ -148,16 +149,20 @@ class Manifest:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != FORMAT:
                 raise ValueError(f"unknown format {data.get('format')!r}")
-            return cls({key: Record(**value) for key, value in data["documents"].items()})
+            documents = {key: Record(**value) for key, value in data["documents"].items()}
+            return cls(documents, {str(k): str(v) for k, v in data.get("reports", {}).items()})
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
             return cls(problem=f"{path.name} could not be read ({exc.__class__.__name__}: {exc})")
 
     def to_json(self) -> str:
-        body = {"format": FORMAT, "documents": {k: v.to_json() for k, v in sorted(self.documents.items())}}
+        body = {"format": FORMAT, "documents": {k: v.to_json() for k, v in sorted(self.documents.items())},
+                "reports": dict(sorted(self.reports.items()))}
         return json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
     def known_hashes(self, relpath: str) -> set[str]:
-        return {rec.files[relpath] for rec in self.documents.values() if relpath in rec.files}
+        """Every hash protocolgen is known to have written at ``relpath``."""
+        known = {rec.files[relpath] for rec in self.documents.values() if relpath in rec.files}
+        return known | ({self.reports[relpath]} if relpath in self.reports else set())
 
 
 def read_journal(out_dir: Path) -> dict[str, str]:

@@ -311,3 +311,28 @@ def test_a_deleted_document_comes_back_unchanged_at_the_same_version(area: Path,
     assert target.read_bytes() == original
     assert result.changes == []
     assert _manifest(out)["panels/early-help/young-people"]["version"] == "1.0"
+
+
+def test_a_hand_edited_index_is_kept_until_forced(area: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(BuildOptions(area_dir=area, out_dir=out))
+    index = out / "index.html"
+    edited = index.read_text(encoding="utf-8").replace("<h1>", "<h1>Our partnership: ")
+    index.write_text(edited, encoding="utf-8")
+    _edit_yaml(area / "panels" / "early-help.yaml", name="Westmarsh Early Help Panel")
+
+    assert "index.html" in status(BuildOptions(area_dir=area, out_dir=out))[1]
+    result = build(BuildOptions(area_dir=area, out_dir=out))
+    assert "index.html" in result.edited and index.read_text(encoding="utf-8") == edited
+    assert "panels/early-help/protocol.docx" in result.written
+
+    result = build(BuildOptions(area_dir=area, out_dir=out, force=True))
+    assert "Westmarsh Early Help Panel" in index.read_text(encoding="utf-8")
+    backups = list(out.glob("index.edited-*.html"))
+    assert len(backups) == 1 and backups[0].read_text(encoding="utf-8") == edited
+
+
+def _edit_yaml(path: Path, **fields: object) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data.update(fields)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
