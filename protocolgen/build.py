@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .area import load_area
+from .area import LoadedArea, load_area
 from .errors import Diagnostic, OutputProblem, TemplateProblem
 from .manifest import (
     JOURNAL_NAME,
@@ -203,9 +204,9 @@ class _Planner:
     """Decides, document by document, whether to write and what: the gather phase of a build."""
 
     def __init__(self, options: BuildOptions, manifest: Manifest, inputs: _Inputs, renderer: Renderer,
-                 writer: DocxWriter, result: BuildResult):
+                 writer: DocxWriter, result: BuildResult, names: _Names):
         self.options, self.manifest, self.inputs = options, manifest, inputs
-        self.renderer, self.writer, self.result = renderer, writer, result
+        self.renderer, self.writer, self.result, self.names = renderer, writer, result, names
 
     def plan(self, job: Job) -> _Planned | None:
         old = self.manifest.documents.get(job.id)
@@ -233,7 +234,8 @@ class _Planner:
             history_rows = [{"version": version, "date": job.doc.issue_date.isoformat(), "summary": "First issue"}]
         else:
             reasons, version = explain(old.inputs, summary) or ["content changed"], next_version(old.version)
-            row = {"version": version, "date": job.doc.issue_date.isoformat(), "summary": _sentence(reasons)}
+            summary_text = _sentence([self.names.plain(reason) for reason in reasons])
+            row = {"version": version, "date": job.doc.issue_date.isoformat(), "summary": summary_text}
             history_rows = [*old.history, row]
             doc = dataclasses.replace(doc, version=version,
                                       history=(*history, HistoryRow(version, job.doc.issue_date, row["summary"])))
@@ -294,7 +296,8 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     result.documents = len(jobs)
 
     # 1. Gather: decide and render every document in memory; nothing is written yet.
-    planner = _Planner(options, manifest, _Inputs(renderer, options.reference_docx), renderer, writer, result)
+    planner = _Planner(options, manifest, _Inputs(renderer, options.reference_docx), renderer, writer, result,
+                       _Names(loaded))
     planned = []
     for job in progress(jobs) if progress else jobs:
         item = planner.plan(job)
@@ -327,7 +330,7 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     assert area is not None  # load_area raised if the area could not be loaded
     reports: dict[str, bytes] = {}
     if result.changes:
-        report_md = changes_markdown(result.changes, area.name, area.issue_date)
+        report_md = changes_markdown(result.changes, area.name, area.issue_date, _Names(loaded))
         meta = DocMeta(title=f"{area.name}: changes to documents", subject="What changed in this build",
                        author=area.issuing_body, keywords=("changes",), created=area.issue_date,
                        version="1.0", issue_date_text=long_date(area.issue_date), numbered_headings=False)
@@ -397,12 +400,33 @@ def _json(value: dict) -> bytes:
     return (json.dumps(value, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
 
+class _Names:
+    """Turns the ids in a reason ('legislation crime-and-disorder-act-1998-s115: title changed') into the
+    names a reader knows ('Crime and Disorder Act 1998, section 115: title changed')."""
+
+    _ID = re.compile(r"^(legislation|agency|panel) ([a-z0-9-]+)(?=:)")
+
+    def __init__(self, loaded: LoadedArea):
+        self.names = {("legislation", k): e.citation for k, e in loaded.register.items()}
+        self.names |= {("agency", k): a.name for k, a in loaded.agencies.items()}
+        self.names |= {("panel", k): p.name for k, p in loaded.panels.items()}
+
+    def plain(self, reason: str, keep_id: bool = False) -> str:
+        def name(match: re.Match[str]) -> str:
+            known = self.names.get((match.group(1), match.group(2)))
+            if known is None:
+                return match.group(0)
+            return f"{known} ({match.group(2)})" if keep_id else known
+
+        return self._ID.sub(name, reason)
+
+
 def _sentence(reasons: list[str]) -> str:
     text = "; ".join(reasons)
     return text[0].upper() + text[1:] + "."
 
 
-def changes_markdown(changes: list[DocChange], area_name: str, issued: date) -> str:
+def changes_markdown(changes: list[DocChange], area_name: str, issued: date, names: _Names) -> str:
     """The change report: what changed in each document since the last build, for re-circulation."""
     from .render import md_escape
 
@@ -421,7 +445,7 @@ def changes_markdown(changes: list[DocChange], area_name: str, issued: date) -> 
             lines += [f"## {md_escape(change.title)}", "",
                       (f"File {md_escape(change.id)}, version {change.old_version} to {change.new_version}. "
                        "What changed:"), ""]
-            lines += [f"- {md_escape(reason)}" for reason in change.reasons]
+            lines += [f"- {md_escape(names.plain(reason, keep_id=True))}" for reason in change.reasons]
             lines.append("")
     if new:
         lines += ["# New documents", "", "| Document | File | Version |", "|---|---|---|"]

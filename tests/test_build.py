@@ -117,11 +117,12 @@ def test_changing_one_legislation_entry_rebuilds_exactly_the_documents_citing_it
     second = _manifest(out)
     for doc in citing:
         assert second[doc]["version"] == "1.1"
-        assert key in second[doc]["history"][-1]["summary"]
+        # The version history speaks the reader's language: the Act's citation, not the register key.
+        assert second[doc]["history"][-1]["summary"] == "Crime and Disorder Act 1998, section 115: title changed."
     for doc in set(first) - citing:
         assert second[doc]["version"] == "1.0"
     report = (out / "changes.md").read_text(encoding="utf-8")
-    assert key in report
+    assert f"- Crime and Disorder Act 1998, section 115 ({key}): title changed" in report
     assert "changes.docx" in os.listdir(out)
     # The protocol's version history table gained a row.
     protocol = next(d for d in sorted(citing) if d.endswith("/protocol"))
