@@ -337,3 +337,23 @@ def _edit_yaml(path: Path, **fields: object) -> None:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data.update(fields)
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def test_a_plain_house_style_document_can_be_the_reference(area: Path, tmp_path: Path) -> None:
+    house = tmp_path / "house.docx"
+    plain = docx.Document()
+    plain.styles["Heading 1"].font.name = "Georgia"
+    plain.save(str(house))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["build", str(area), "-o", str(out), "--reference-docx", str(house),
+                                       "--only", "panel:complex-needs"])
+    assert result.exit_code == 0, result.output
+    document = docx.Document(str(out / "panels" / "complex-needs" / "protocol.docx"))
+    assert document.styles["Heading 1"].font.name == "Georgia"
+    assert any(p.style.name == "Heading 1" for p in document.paragraphs)
+    # Changing the house style re-issues the documents, and says why.
+    plain.styles["Heading 1"].font.name = "Verdana"
+    plain.save(str(house))
+    stale, _, _ = status(BuildOptions(area_dir=area, out_dir=out, only=("panel:complex-needs",),
+                                      reference_docx=house))
+    assert stale and all("house style (reference .docx) changed" in s.reasons for s in stale)
