@@ -562,3 +562,13 @@ def test_libreoffice_converts_the_document_to_pdf(writer, tmp_path):
     assert pdf.exists()
     assert pdf.stat().st_size > 1000
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_text_after_a_list_gets_a_gap_and_list_items_do_not(writer):
+    body = part_xml(writer.render("Intro\n\n- a\n- b\n\nAfter the list\n\n1. one\n", META), "word/document.xml")
+    paragraphs = body.find("w:body", NS).findall("w:p", NS)
+    texts = ["".join(t.text for t in p.iter(qn("w:t"))) for p in paragraphs]
+    after = paragraphs[texts.index("After the list")]
+    assert after.find("w:pPr/w:spacing", NS).get(qn("w:before")) == "120"
+    for name in ("a", "b", "one"):
+        assert paragraphs[texts.index(name)].find("w:pPr/w:spacing", NS) is None

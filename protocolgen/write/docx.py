@@ -169,6 +169,7 @@ _CODE_FONT = "Courier New"
 _CODE_FONTS = {_w("ascii"): _CODE_FONT, _w("hAnsi"): _CODE_FONT}
 _PRESERVE = {XML_SPACE: "preserve"}
 _GAP_AFTER_TABLE = {W_BEFORE: "200"}  # 10 pt
+_GAP_AFTER_LIST = {W_BEFORE: "120"}  # 6 pt
 
 
 def _parser() -> etree.XMLParser:
@@ -980,6 +981,7 @@ class _Body:
         self.quote_depth = 0
         self.page_break = False
         self.has_toc = False
+        self.list_styles = frozenset((*self.s.bullets, *self.s.numbers))
 
     def _next_rid(self) -> str:
         self.rid_count += 1
@@ -1062,12 +1064,17 @@ class _Body:
     # -- paragraphs
 
     def _new_paragraph(self, style_id: str | None, *, gap_after_table: bool = True) -> etree._Element:
-        """A body paragraph; a pending page break goes on it, and text straight after a table gets a gap
-        (Word tables have no space below them)."""
+        """A body paragraph; a pending page break goes on it. Text straight after a table gets a gap (Word
+        tables have no space below them), and so does text straight after a list (list items sit close
+        together, so without it the next paragraph reads as one more item)."""
         body = self.body
-        follows_table = gap_after_table and len(body) and body[-1].tag == W_TBL
+        last = body[-1] if len(body) else None
+        follows_table = gap_after_table and last is not None and last.tag == W_TBL
+        last_style = last.find(f"{W_PPR}/{W_PSTYLE}") if last is not None and last.tag == W_P else None
+        follows_list = (gap_after_table and style_id not in self.list_styles and last_style is not None
+                        and last_style.get(W_VAL) in self.list_styles)
         p = etree.SubElement(body, W_P)
-        if style_id is not None or self.page_break or follows_table:
+        if style_id is not None or self.page_break or follows_table or follows_list:
             ppr = etree.SubElement(p, W_PPR)
             if style_id is not None:
                 etree.SubElement(ppr, W_PSTYLE, {W_VAL: style_id})
@@ -1076,6 +1083,8 @@ class _Body:
                 self.page_break = False
             if follows_table:
                 etree.SubElement(ppr, W_SPACING, _GAP_AFTER_TABLE)
+            elif follows_list:
+                etree.SubElement(ppr, W_SPACING, _GAP_AFTER_LIST)
         return p
 
     def _paragraph_with_text(self, style_id: str | None, text: str) -> etree._Element:
