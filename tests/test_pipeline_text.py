@@ -1,0 +1,48 @@
+"""Profile text is data all the way into Word and HTML: whatever a profile says prints exactly as written."""
+
+from __future__ import annotations
+
+import datetime
+import html
+import io
+
+import docx
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from protocolgen.render import md_escape
+from protocolgen.write import DocMeta, DocxWriter, render_html
+
+META = DocMeta(title="Title", subject="Subject", author="Author", keywords=(), created=datetime.date(2026, 4, 1),
+               version="1.0", issue_date_text="1 April 2026", numbered_headings=False)
+WRITER = DocxWriter()
+# Text a profile may hold: anything printable (XML-forbidden control characters are refused at validation).
+profile_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=60).filter(str.strip)
+
+
+def _docx_texts(markdown: str) -> tuple[list[str], list[str]]:
+    document = docx.Document(io.BytesIO(WRITER.render(markdown, META)))
+    paragraphs = [p.text for p in document.paragraphs]
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return paragraphs, cells
+
+
+@settings(max_examples=120, deadline=None)
+@given(profile_text, profile_text)
+def test_profile_text_reaches_word_exactly(name: str, role: str) -> None:
+    markdown = (f"## {md_escape(name)}\n\n{md_escape(name)} is the chair.\n\n- {md_escape(role)}\n\n"
+                f"| Agency | Role |\n|---|---|\n| {md_escape(name)} | {md_escape(role)} |\n")
+    paragraphs, cells = _docx_texts(markdown)
+    name, role = " ".join(name.split()), " ".join(role.split())
+    assert paragraphs[1] == name  # the heading (after the title)
+    assert paragraphs[2] == f"{name} is the chair."
+    assert paragraphs[3] == role
+    assert cells == ["Agency", "Role", name, role]
+
+
+@settings(max_examples=80, deadline=None)
+@given(profile_text)
+def test_profile_text_reaches_html_escaped(name: str) -> None:
+    page = render_html(f"{md_escape(name)} is the chair.\n", META)
+    expected = html.escape(" ".join(name.split()), quote=False)
+    assert f"{expected} is the chair." in page.replace("&#x27;", "'").replace("&quot;", '"')
