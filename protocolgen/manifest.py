@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import OutputProblem
+
 MANIFEST_NAME = ".protocolgen-manifest.json"
 JOURNAL_NAME = ".protocolgen-pending.json"
 FORMAT = 1
@@ -176,13 +178,19 @@ def read_journal(out_dir: Path) -> dict[str, str]:
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write via a temporary file and a rename: readers see the old bytes or the new, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        hint = " Is it open in Word or another program? Close it and build again." if path.exists() else ""
+        raise OutputProblem(f"cannot write {path}: {exc.strerror or exc}.{hint} Files already written are kept; "
+                            "the next build finishes the work.") from None
 
 
 def next_version(version: str) -> str:

@@ -357,3 +357,28 @@ def test_a_plain_house_style_document_can_be_the_reference(area: Path, tmp_path:
     stale, _, _ = status(BuildOptions(area_dir=area, out_dir=out, only=("panel:complex-needs",),
                                       reference_docx=house))
     assert stale and all("house style (reference .docx) changed" in s.reasons for s in stale)
+
+
+def test_a_file_that_cannot_be_replaced_is_a_clear_error_and_the_next_build_recovers(
+    area: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import protocolgen.manifest as manifest_module
+
+    out = tmp_path / "out"
+    build(BuildOptions(area_dir=area, out_dir=out))
+    _edit_yaml(area / "panels" / "early-help.yaml", name="Westmarsh Early Help Panel")
+    real_replace = os.replace
+
+    def locked(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if Path(dst).name == "privacy-notice.docx":  # as when Word holds the document open on Windows
+            raise PermissionError(13, "Permission denied")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(manifest_module.os, "replace", locked)
+    result = CliRunner().invoke(main, ["build", str(area), "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "cannot write" in result.output and "open in Word" in result.output and "Traceback" not in result.output
+    assert not list(out.rglob(".*.tmp"))
+    monkeypatch.setattr(manifest_module.os, "replace", real_replace)
+    assert build(BuildOptions(area_dir=area, out_dir=out)).edited == []
+    assert CliRunner().invoke(main, ["status", str(area), "-o", str(out)]).exit_code == 0
