@@ -149,7 +149,7 @@ def _load_register(loaded: LoadedArea) -> None:
             override = {name: value for name, value in override.items() if name != "key"}
         fields.update(override or {})
         try:
-            entries[key] = LegislationEntry(key=key, **fields) if "key" not in fields else LegislationEntry(**fields)
+            entries[key] = LegislationEntry(key=key, **fields)
         except ValidationError as exc:
             if source is not None and key in overrides:
                 loaded.diagnostics.extend(diagnostics_from(exc, source, LegislationEntry, prefix=(key,)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -122,12 +123,6 @@ def doc_meta(job: Job, doc: DocInfo) -> DocMeta:
 
 def _outputs(job: Job) -> list[str]:
     return [f"{job.id}.docx", *([f"{job.id}.html"] if job.html else [])]
-
-
-def preview(area_dir: str = "agency_profiles", job_id: str = "panels/complex-needs/protocol") -> str:
-    """Developer helper: the Markdown of one document of an area."""
-    jobs = {job.id: job for job in resolve(load_area(area_dir))}
-    return render_markdown(jobs[job_id], Renderer())
 
 
 class _Inputs:
@@ -395,8 +390,6 @@ def _differs(path: Path, data: bytes) -> bool:
 
 
 def _json(value: dict) -> bytes:
-    import json
-
     return (json.dumps(value, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
 

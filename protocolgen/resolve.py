@@ -131,7 +131,6 @@ class Flags:
 
     health: bool
     police_or_yot: bool
-    police: bool
     education: bool
     voluntary: bool
     funding_panel: bool
@@ -258,7 +257,6 @@ def _flags(agencies: Iterable[Agency], area: Area, as_of: date, panel: Panel | N
     return Flags(
         health=any(a.is_health for a in agencies),
         police_or_yot=any(a.sector in ("police", "youth_offending_team") for a in agencies),
-        police=any(a.sector == "police" for a in agencies),
         education=any(a.is_education for a in agencies),
         voluntary=any(a.status != "statutory" for a in agencies),
         funding_panel=panel is not None and panel.kind == "complex_needs_funding",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import io
 import shutil
-import subprocess
 import sys
 import zipfile
 from dataclasses import replace
@@ -27,6 +26,7 @@ from protocolgen.write import DocxWriter
 from protocolgen.write.docx import REFERENCE_DOCX
 
 sys.path.insert(0, str(Path(__file__).parent))
+from office import convert_to_pdf, needs_soffice
 from test_write_docx import META, SAMPLE
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -371,16 +371,11 @@ def test_settings_that_refer_to_the_users_other_parts_are_dropped(plain, tmp_pat
     assert out.find("w:zoom", NS) is not None  # the rest is the user's
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+@needs_soffice
 def test_plain_reference_output_converts_to_pdf(plain_writer, tmp_path):
     source = tmp_path / "protocol.docx"
     source.write_bytes(plain_writer.render(SAMPLE, META))
-    profile = tmp_path / "lo-profile"  # a private profile: no clash with another soffice running
-    subprocess.run(
-        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-         "--outdir", str(tmp_path), str(source)],
-        check=True, capture_output=True, timeout=180,
-    )
+    convert_to_pdf([source], tmp_path)
     pdf = tmp_path / "protocol.pdf"
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
     assert pdf.stat().st_size > 1000

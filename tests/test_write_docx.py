@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import io
 import re
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -16,6 +15,7 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 from lxml import etree
+from office import convert_to_pdf, needs_soffice
 
 from protocolgen.write import DocMeta, DocxWriter
 from protocolgen.write.docx import FORM_ROW_HEIGHT, REFERENCE_DOCX, SIGNATURE_ROW_HEIGHT
@@ -548,16 +548,11 @@ def test_bundled_reference_is_what_the_tool_generates(tmp_path):
 # --- a real office suite ---------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+@needs_soffice
 def test_libreoffice_converts_the_document_to_pdf(writer, tmp_path):
     source = tmp_path / "protocol.docx"
     source.write_bytes(writer.render(SAMPLE, META))
-    profile = tmp_path / "lo-profile"  # a private profile: no clash with another soffice running
-    subprocess.run(
-        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-         "--outdir", str(tmp_path), str(source)],
-        check=True, capture_output=True, timeout=180,
-    )
+    convert_to_pdf([source], tmp_path)
     pdf = tmp_path / "protocol.pdf"
     assert pdf.exists()
     assert pdf.stat().st_size > 1000
