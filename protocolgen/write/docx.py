@@ -1462,7 +1462,8 @@ def _column_widths(rows: list[list[str]], total: int, wide_empty: bool = False) 
         filled = [w for w, empty in zip(weights, body_empty, strict=True) if not empty]
         room = 1.2 * max(filled, default=6.0)
         weights = [room if empty else w for w, empty in zip(weights, body_empty, strict=True)]
-    floor: list[float] = [min(word[c] * 110 + 216, total // 2) for c in range(columns)]
+    # About 125 twips a character: enough for the longest word in bold (header cells) at 10-11 pt.
+    floor: list[float] = [min(word[c] * 125 + 216, total // 2) for c in range(columns)]
     if sum(floor) > total:
         floor = [f * total / sum(floor) for f in floor]
     widths = [total * w / sum(weights) for w in weights]
