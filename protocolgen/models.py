@@ -134,8 +134,54 @@ GdprBasis = Literal[
 ]
 ConsentApproach = Literal["sought_in_advance", "sought_at_referral", "not_sought"]
 Extent = Literal["England", "Wales", "E+W", "UK"]
-LegislationKind = Literal["duty", "power", "gateway", "framework", "guidance"]
-LegislationStatus = Literal["in_force", "not_yet_in_force", "repealed", "partly_repealed", "amended"]
+LegislationKind = Literal["duty", "power", "gateway", "framework", "guidance", "regulator"]
+# dormant: on the statute book but of no effect (e.g. Children Act 2004 s12, whose database was shut down in 2010):
+# never presented as law a party relies on.
+LegislationStatus = Literal["in_force", "not_yet_in_force", "repealed", "partly_repealed", "amended", "dormant"]
+# What a provision is for. A party's power to share is presented at a panel only where the provision serves
+# one of the panel's purposes (panels take theirs from their kind, or list them).
+Purpose = Literal[
+    "child_protection",  # enquiries, plans and reports where a child may be suffering significant harm
+    "children_in_need",  # assessing and meeting the needs of children in need (care and support in Wales)
+    "safeguarding_welfare",  # the general duties to safeguard and promote children's welfare
+    "cooperation",  # partnership and co-operation arrangements to improve children's well-being
+    "crime_and_disorder",  # reducing crime and disorder
+    "youth_justice",  # preventing offending by children and young people
+    "offender_management",  # managing the risk posed by offenders (MAPPA)
+    "domestic_abuse",  # domestic abuse, sexual violence and violence against women
+    "care_leavers",  # looked-after children and young people leaving care
+    "education",  # schools' and education authorities' functions (registers, attendance, special needs)
+    "youth_support",  # youth support services and participation in education or training
+    "health_care",  # commissioning and providing health care
+]
+# The kinds of body a provision is laid on (register ``laid_on``). Besides kinds of body: ``statutory`` is any
+# statutory body, ``voluntary`` and ``private`` any such organisation, ``contractor`` a body that provides
+# services under arrangements with a body the provision names, and ``anyone`` everybody.
+BodyType = Literal[
+    "local_authority",
+    "housing_authority",
+    "police",
+    "integrated_care_board",
+    "nhs_trust",
+    "local_health_board",
+    "nhs_trust_wales",
+    "gp_practice",
+    "probation",
+    "youth_offending_team",
+    "prison",
+    "maintained_school",
+    "academy",
+    "independent_school",
+    "further_education",
+    "early_years",
+    "childrens_home",
+    "cafcass",
+    "statutory",
+    "voluntary",
+    "private",
+    "contractor",
+    "anyone",
+]
 
 
 # --- shared parts ----------------------------------------------------------------------------------------
@@ -265,6 +311,8 @@ class Agency(Strict):
     special_category_data: list[SpecialCategory] = Field(default_factory=list)
     criminal_offence_data: bool = False
     notice: NoticeNeeds = Field(default_factory=NoticeNeeds)
+    consent_review_months: int = Field(12, ge=1, le=36, description="How often the agency checks a family's "
+                                       "agreement with them (months). Not the document's review.")
     panels: list[Membership] = Field(default_factory=list)
 
     @property
@@ -286,6 +334,8 @@ class Consent(Strict):
     approach: ConsentApproach
     how: Text = Field(description="How consent is sought and recorded, in plain words.")
     override: Text = Field(description="When the panel may share without consent, or against a refusal.")
+    review_months: int = Field(12, ge=1, le=36, description="How often a family's agreement is checked with them "
+                               "(months). Not the document's review.")
 
 
 class Panel(Strict):
@@ -329,7 +379,14 @@ class Area(Strict):
     contact: Contact = Field(description="For questions and complaints about the documents.")
     document_owner: Text = Field(description="The job title of the person who owns the documents.")
     issue_date: date = Field(description="The documents' date. Never 'today': builds must be repeatable.")
-    review_interval_months: int = Field(ge=1, le=36)
+    review_interval_months: int = Field(ge=1, le=36, description="How often the documents are reviewed; the next "
+                                        "review is this many months after a document's issue date.")
+    next_review_date: date | None = Field(
+        None, description="The next review of every document, when it should not be issue date + interval."
+    )
+    approver: Text | None = Field(None, description="The job title (or board) that approves the documents for issue.")
+    protective_marking: Text = Field("OFFICIAL", description="The Government Security Classification printed on "
+                                     "every document, e.g. 'OFFICIAL' or 'OFFICIAL-SENSITIVE'.")
     reference_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$", max_length=24)] = Field(
         description="Prefix of document references, e.g. 'WSCP-ISP'."
     )
@@ -338,6 +395,25 @@ class Area(Strict):
     other_agreements: list[Text] = Field(
         default_factory=list, description="The area's other agreements this protocol sits beside."
     )
+
+
+class LaidOn(Strict):
+    """Who a provision is laid on, and what it asks of (or allows) them, in plain words."""
+
+    bodies: list[BodyType] = Field(min_length=1, description="The kinds of body, e.g. [local_authority].")
+    role: Text = Field(description="What the provision asks of, or lets, these bodies do, e.g. 'makes the "
+                       "enquiries needed to decide whether to act'. Printed beside a party's power to share.")
+
+
+class RegulatorDetails(Strict):
+    """How the public reaches the data protection regulator (for ``kind: regulator`` entries)."""
+
+    name: Text = Field(description="e.g. 'Information Commissioner's Office'.")
+    short_name: Text | None = Field(None, description="e.g. 'ICO'.")
+    website: WebAddress
+    complaints_url: WebAddress
+    phone: Text
+    address: Text
 
 
 class LegislationEntry(Strict):
@@ -358,6 +434,16 @@ class LegislationEntry(Strict):
     verified: bool = Field(description="False keeps the entry out of generated documents until checked.")
     unverified: OptionalText = Field("", description="What about the entry is not yet checked. Never printed.")
     source: OptionalText = ""
+    purposes: list[Purpose] = Field(
+        default_factory=list,
+        description="What the provision is for. Empty: a general provision that fits every panel.",
+    )
+    laid_on: list[LaidOn] = Field(
+        default_factory=list,
+        description="Who the provision is laid on and what it asks of them. Empty: it is not laid on anyone in "
+        "particular (data protection law, guidance).",
+    )
+    regulator: RegulatorDetails | None = Field(None, description="For kind: regulator, how to reach it.")
 
     @property
     def current(self) -> bool:

@@ -120,6 +120,7 @@ STATUS_NAMES = {
     "partly_repealed": "In force in part (partly repealed)",
     "not_yet_in_force": "Enacted but not yet in force",
     "repealed": "Repealed",
+    "dormant": "On the statute book but not in use",
 }
 ROLE_NAMES = {"chair": "Chair", "member": "Member", "adviser": "Adviser"}
 
