@@ -149,8 +149,16 @@ class HistoryRow:
     summary: str
 
 
+DocStatus = Literal["draft", "issued", "superseded"]
+
+
 @dataclass(frozen=True)
 class DocInfo:
+    """What a document says about itself: the document control table, header and footer.
+
+    ``issue_date`` is the date of this version (the area's issue date until the document is issued, then the
+    day it was issued); ``review_date`` the next review; ``last_review`` the previous issue, if any."""
+
     kind: DocKind
     title: str
     reference: str
@@ -159,6 +167,11 @@ class DocInfo:
     as_of: date
     version: str = "1.0"
     history: tuple[HistoryRow, ...] = ()
+    status: DocStatus = "draft"
+    author: str = ""
+    approver: str = ""
+    marking: str = "OFFICIAL"
+    last_review: date | None = None
 
 
 @dataclass
