@@ -185,6 +185,8 @@ class Job:
     doc: DocInfo
     context: dict[str, Any]
     inputs: dict[str, Any] = field(default_factory=dict)  # name -> JSON-able value, for fingerprints
+    # Protocols: who signs, one (id, name) per controller; the sign-off register is checked against these.
+    signatories: tuple[tuple[str, str], ...] = ()
 
 
 # --- tailoring: which law each document cites ----------------------------------------------------------
@@ -380,10 +382,12 @@ def resolve(loaded: LoadedArea, as_of: date | None = None,
             ("panel-notice", "privacy-notice", f"{panel.name}: how we use and share your information", True),
             ("young-people", "young-people", f"{panel.name}: your information, explained", False),
         )
+        signatories = tuple((a.id, a.name) for a, _ in seats)
         for kind, name, title, html in panel_documents:
             context_k = {**context, "subject": panel.purpose}
             jobs.append(Job(f"panels/{panel.id}/{name}", kind, f"{kind}.md.j2", html,
-                            doc(kind, title, ref), context_k, inputs))
+                            doc(kind, title, ref), context_k, inputs,
+                            signatories=signatories if kind == "protocol" else ()))
 
     for agency in sorted(loaded.agencies.values(), key=lambda a: a.id):
         if wanted and f"agency:{agency.id}" not in wanted:

@@ -39,6 +39,13 @@ class DocMeta:
     language: str = "en-GB"
     numbered_headings: bool = True
     """Protocols number their headings 1, 1.1, 1.1.1 (by Word's list numbering); notices do not."""
+    marking: str = ""
+    """Protective marking, e.g. ``"OFFICIAL"``, printed at the top and bottom of every page when set."""
+    status_label: str = ""
+    """E.g. ``"DRAFT"``: printed prominently in the page header when set (drafts not yet issued)."""
+    custom: tuple[tuple[str, str], ...] = ()
+    """Custom document properties (name, text), e.g. the document's id, version and content hash, so that the
+    files themselves say what protocolgen wrote even when the manifest is lost."""
 
 
 from protocolgen.write.docx import DocxWriter  # noqa: E402  (after DocMeta, which the writers use)
