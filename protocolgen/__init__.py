@@ -7,9 +7,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .area import LoadedArea, inspect_area, load_area
+from .area import inspect_area, load_area
 from .build import BuildOptions, BuildResult, build, status
 from .errors import Diagnostic, ProtocolgenError, ValidationFailed
+from .loaded import LoadedArea
 
 __all__ = [
     "BuildOptions",

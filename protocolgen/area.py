@@ -6,60 +6,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import Diagnostic, ProtocolgenError, Severity, ValidationFailed
-from .load import SourceFile, format_loc, load_yaml
-from .models import LEGISLATION_FIELDS, Agency, Area, LegislationEntry, Membership, Panel
+from .errors import Diagnostic, ProtocolgenError, ValidationFailed
+from .load import SourceFile, load_yaml
+from .loaded import LoadedArea
+from .models import LEGISLATION_FIELDS, Agency, Area, LegislationEntry, Organisation, Panel
 from .register import Register, area_register_path, bundled_register_raw
+from .rules import apply_rules
 from .validate import diagnostics_from, suggest
 
 M = TypeVar("M", bound=BaseModel)
 # The models kept one file each in a folder, keyed by their ``id``.
-Identified = TypeVar("Identified", Agency, Panel)
+Identified = TypeVar("Identified", Agency, Panel, Organisation)
 
 YAML_SUFFIXES = (".yaml", ".yml")
-
-
-@dataclass
-class LoadedArea:
-    """An area as far as it could be loaded, and every problem found on the way."""
-
-    root: Path
-    area: Area | None = None
-    agencies: dict[str, Agency] = field(default_factory=dict)
-    panels: dict[str, Panel] = field(default_factory=dict)
-    register: Register = field(default_factory=lambda: Register({}))
-    sources: dict[str, SourceFile] = field(default_factory=dict)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity == "warning"]
-
-    def members(self, panel_id: str) -> list[tuple[Agency, Membership]]:
-        """The panel's member agencies with their seats, chair first, then by name."""
-        seats = [(a, m) for a in self.agencies.values() for m in a.panels if m.panel == panel_id]
-        order = {"chair": 0, "member": 1, "adviser": 2}
-        return sorted(seats, key=lambda seat: (order[seat[1].role], seat[0].name.casefold(), seat[0].id))
-
-    def report(
-        self, source_key: str, loc: Sequence[str | int], message: str, severity: Severity = "error", hint: str = ""
-    ) -> None:
-        """Record a problem at a field of a loaded file (``source_key`` like 'agency:north-police')."""
-        source = self.sources[source_key]
-        self.diagnostics.append(
-            Diagnostic(source.display, source.line_of(loc), format_loc(loc), message, severity, hint)
-        )
 
 
 def _display(root: Path, path: Path) -> str:
@@ -166,6 +130,37 @@ def _load_register(loaded: LoadedArea) -> None:
                                   hint=suggest(target, entries))
 
 
+def _resolve_entities(loaded: LoadedArea) -> None:
+    """Give every service its legal entity: the organisation it names, its own ``legal_entity``, or (for areas
+    written before legal entities were modelled) one derived from the service itself, with a warning."""
+    for agency in loaded.agencies.values():
+        where = f"agency:{agency.id}"
+        if agency.organisation and agency.legal_entity:
+            loaded.report(where, ("legal_entity",), "names both an organisation and its own legal_entity",
+                          hint="keep one: organisation for a body shared with other services, legal_entity otherwise")
+        if agency.organisation:
+            loaded.entity_ids[agency.id] = agency.organisation
+            continue
+        if agency.legal_entity is not None:
+            entity = Organisation(id=agency.id, **agency.legal_entity.model_dump(exclude_unset=True))
+        else:
+            dpo = agency.contacts.data_protection_officer
+            entity = Organisation(id=agency.id, name=agency.name, data_protection_officer=dpo)
+            loaded.report(
+                where, ("name",),
+                "names no legal entity, so protocolgen treats the service as its own controller", "warning",
+                hint="if it belongs to a body with other services (a council, an NHS trust), add "
+                "organisations/<id>.yaml and 'organisation: <id>'; otherwise add 'legal_entity:' with its legal "
+                "name and ico_registration",
+            )
+        if agency.id in loaded.organisations:
+            loaded.report(where, ("id",), f"is also the id of organisations/{agency.id}.yaml",
+                          hint="give the service or the organisation another id")
+            continue
+        loaded.organisations[agency.id] = entity
+        loaded.entity_ids[agency.id] = agency.id
+
+
 def _check_references(loaded: LoadedArea) -> None:
     register, agencies, panels = loaded.register, loaded.agencies, loaded.panels
     # An agency or panel whose file failed to load still exists, and its file's errors are reported already:
@@ -182,10 +177,28 @@ def _check_references(loaded: LoadedArea) -> None:
             loaded.report(source_key, loc, f"'{key}' is not in the legislation register",
                           hint=suggest(key, register) or "see 'protocolgen legislation list'")
 
+    organisation_ids = set(loaded.organisations) | {
+        ident for kind, _, ident in read if kind == "organisation"
+    } | {path.stem for path in _yaml_files(loaded.root / "organisations") if path not in parsed}
     for agency in agencies.values():
         where = f"agency:{agency.id}"
+        if agency.organisation is not None and agency.organisation not in organisation_ids:
+            loaded.report(where, ("organisation",), f"no organisation has the id '{agency.organisation}'",
+                          hint=suggest(agency.organisation, loaded.organisations)
+                          or "add organisations/<id>.yaml for the legal entity")
         for i, basis in enumerate(agency.statutory_basis):
             legislation_key(where, ("statutory_basis", i, "key"), basis.key)
+        for i, use in enumerate(agency.uk_gdpr_bases):
+            if use.obligation is not None:
+                legislation_key(where, ("uk_gdpr_bases", i, "obligation"), use.obligation)
+        for i, condition in enumerate(agency.special_category_conditions):
+            if condition.schedule is not None:
+                legislation_key(where, ("special_category_conditions", i, "schedule"), condition.schedule)
+        if agency.providing_information.law is not None:
+            legislation_key(where, ("providing_information", "law"), agency.providing_information.law)
+        for i, seat in enumerate(agency.panels):
+            for j, key in enumerate(seat.powers or ()):
+                legislation_key(where, ("panels", i, "powers", j), key)
         if agency.contracted_by is not None and agency.contracted_by not in agency_ids:
             loaded.report(where, ("contracted_by",), f"no agency has the id '{agency.contracted_by}'",
                           hint=suggest(agency.contracted_by, agencies))
@@ -205,12 +218,17 @@ def _check_references(loaded: LoadedArea) -> None:
             legislation_key(where, ("special_category_conditions", i), key)
         for i, key in enumerate(panel.legislation):
             legislation_key(where, ("legislation", i), key)
+        joint = panel.joint_arrangement
+        if joint is not None:
+            for loc, ident in [(("joint_arrangement", "contact_point"), joint.contact_point)] + [
+                (("joint_arrangement", "responsibilities", i, "party"), r.party) for i, r in enumerate(joint.responsibilities)
+            ]:
+                if ident not in agency_ids:
+                    loaded.report(where, loc, f"no agency has the id '{ident}'", hint=suggest(ident, agencies))
 
 
 def inspect_area(root: Path | str) -> LoadedArea:
     """Load and check everything under ``root``; never raises for problems in the user's files."""
-    from .rules import apply_rules  # the rules import the models of this module's result
-
     root = Path(root)
     if not root.is_dir():
         raise ProtocolgenError(f"{root}: no such area folder (it should hold area.yaml, agencies/ and panels/)")
@@ -222,8 +240,10 @@ def inspect_area(root: Path | str) -> LoadedArea:
             loaded.sources["area"] = source
     else:
         loaded.diagnostics.append(Diagnostic("area.yaml", None, "", "is missing: every area needs one"))
+    loaded.organisations = _load_collection(loaded, "organisations", "organisation", Organisation)
     loaded.agencies = _load_collection(loaded, "agencies", "agency", Agency)
     loaded.panels = _load_collection(loaded, "panels", "panel", Panel)
+    _resolve_entities(loaded)
     if not loaded.agencies and not any(d.file.startswith("agencies/") for d in loaded.diagnostics):
         loaded.diagnostics.append(Diagnostic("agencies/", None, "", "holds no agency profiles (*.yaml)"))
     _load_register(loaded)

@@ -43,6 +43,8 @@ KIND_LABELS = {
     "protocol": "Information sharing protocol",
     "panel-notice": "Privacy notice for families",
     "young-people": "Information for young people",
+    "panel-consent-form": "Consent form",
+    "decision-record": "Record of a request and a decision to share",
     "agency-notice": "Privacy notice",
     "consent-form": "Consent form",
 }

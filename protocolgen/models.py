@@ -8,6 +8,7 @@ the help text of ``protocolgen schema``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Literal
 
@@ -93,14 +94,21 @@ Sector = Literal[
     "adult_mental_health",
     "voluntary_community",
     "interpreting_service",
+    "local_health_board",
+    "nhs_trust_wales",
+    "childrens_services",
+    "childrens_home",
+    "cafcass",
     "other",
 ]
 HEALTH_SECTORS = frozenset(
-    {"nhs_community_trust", "nhs_acute_trust", "integrated_care_board", "gp_practice", "camhs", "adult_mental_health"}
+    {"nhs_community_trust", "nhs_acute_trust", "integrated_care_board", "gp_practice", "camhs", "adult_mental_health",
+     "local_health_board", "nhs_trust_wales"}
 )
 EDUCATION_SECTORS = frozenset({"maintained_school", "academy", "independent_school", "early_years"})
 CRIME_SECTORS = frozenset({"police", "youth_offending_team", "probation"})
-SOCIAL_CARE_SECTORS = frozenset({"childrens_social_care"})
+# "Children's services" is what Welsh councils call their social services for children.
+SOCIAL_CARE_SECTORS = frozenset({"childrens_social_care", "childrens_services"})
 
 Role = Literal["chair", "member", "adviser"]
 PanelKind = Literal[
@@ -111,6 +119,8 @@ PanelKind = Literal[
     "child_protection_conference",
     "mappa",
     "hospital_mdt",
+    "marac",
+    "child_exploitation",
     "other",
 ]
 SpecialCategory = Literal[
@@ -133,6 +143,26 @@ GdprBasis = Literal[
     "contract",
 ]
 ConsentApproach = Literal["sought_in_advance", "sought_at_referral", "not_sought"]
+# The legal person behind a service: what kind of body it is in law.
+OrganisationKind = Literal[
+    "local_authority",
+    "police",
+    "nhs_body",
+    "gp_practice",
+    "school",
+    "academy_trust",
+    "government_department",
+    "charity",
+    "company",
+    "community_group",
+    "other",
+]
+# A body that carries out another's work under contract either acts only on the other's instructions (a
+# processor, UK GDPR Art 28) or decides for itself why and how it uses the information (an independent controller).
+ContractRole = Literal["processor", "independent_controller"]
+Art9Point = Literal["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]
+ProvisionRequirement = Literal["no", "by_law", "by_contract"]
+Controllership = Literal["separate", "joint"]
 Extent = Literal["England", "Wales", "E+W", "UK"]
 LegislationKind = Literal["duty", "power", "gateway", "framework", "guidance", "regulator"]
 # dormant: on the statute book but of no effect (e.g. Children Act 2004 s12, whose database was shut down in 2010):
@@ -235,6 +265,106 @@ class LegalBasis(Strict):
     note: Text | None = Field(None, description="The function this provision serves for the agency.")
 
 
+IcoNumber = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^Z[A-Z0-9][0-9]{6}$"),
+    Field(description="The number of the body's entry in the ICO's register of fee payers, e.g. 'Z1234567' or "
+          "'ZA123456'."),
+]
+
+
+class LegalEntity(Strict):
+    """The legal person behind one or more services: the controller (UK GDPR Art 4(7)) that signs protocols,
+    answers for the information and appoints the data protection officer."""
+
+    name: Text = Field(description="The legal name, e.g. 'Westmarsh Borough Council' or 'The Landing Youth Trust'.")
+    kind: OrganisationKind | None = Field(None, description="What kind of body it is in law.")
+    ico_registration: IcoNumber | None = None
+    data_protection_officer: Contact | None = Field(
+        None, description="Required for public authorities (UK GDPR Art 37(1)(a)); others may appoint one."
+    )
+    data_protection_lead: Contact | None = Field(
+        None, description="For a body that need not appoint a data protection officer: who handles data "
+        "protection questions instead."
+    )
+    address: Text | None = Field(None, description="Its registered or main postal address, on one line.")
+    website: WebAddress | None = None
+    complaints: Contact | None = Field(
+        None, description="Where people complain to the body about its use of their information (its data "
+        "protection complaints procedure). Left out, the data protection officer or lead takes complaints."
+    )
+    charity_number: Text | None = Field(None, description="Registered charity number, if any.")
+    company_number: Text | None = Field(None, description="Companies House number, if any.")
+
+
+class Organisation(LegalEntity):
+    """organisations/<id>.yaml: a legal person that several services share (for example a council)."""
+
+    id: Slug
+
+
+def _string_shorthand(field: str) -> Callable[[object], object]:
+    def expand(value: object) -> object:
+        return {field: value} if isinstance(value, str) else value
+
+    return expand
+
+
+class BasisUse(Strict):
+    """One UK GDPR Article 6 lawful basis and what the service uses it for. A bare name is shorthand."""
+
+    basis: GdprBasis
+    purpose: Text | None = Field(None, description="What the service uses this basis for, in plain words.")
+    obligation: LegislationKey | None = Field(
+        None, description="For legal_obligation: the register key of the law that imposes it (Art 6(3))."
+    )
+    interests: Text | None = Field(
+        None, description="For legitimate_interests: the interests pursued, as the notice states them (Art 13(1)(d))."
+    )
+
+
+class ConditionUse(Strict):
+    """A condition for special category data (UK GDPR Art 9(2)) and when the service relies on it."""
+
+    condition: Art9Point = Field(description="The point of Article 9(2), e.g. 'h' or 'g'.")
+    schedule: LegislationKey | None = Field(
+        None, description="The Data Protection Act 2018 Schedule 1 paragraph it needs (for points b, g, h, i, j)."
+    )
+    when: Text = Field(description="When it applies, e.g. 'sharing without agreement to protect a child'.")
+
+
+def _none_means_empty(value: object) -> object:
+    return [] if isinstance(value, str) and value.strip().lower() == "none" else value
+
+
+class Transfer(Strict):
+    """Personal data sent outside the UK (UK GDPR Chapter V)."""
+
+    to: Text = Field(description="Where it goes, e.g. 'a cloud service hosted in Ireland'.")
+    safeguard: Text = Field(description="The legal safeguard, e.g. 'UK adequacy regulations (EEA)'.")
+
+
+class ProvidingInformation(Strict):
+    """Whether people must give the information (Art 13(2)(e)), and what happens if they do not."""
+
+    required: ProvisionRequirement = Field(
+        "no", description="no, by_law (a statutory requirement) or by_contract (a contractual one)."
+    )
+    law: LegislationKey | None = Field(None, description="For by_law: the register key of the requirement.")
+    consequences: Text | None = Field(None, description="What happens if the information is not given.")
+
+
+class Audience(Strict):
+    """Who the service's forms are for: their ages, and whether young people come on their own."""
+
+    min_age: int = Field(0, ge=0, le=25)
+    max_age: int = Field(18, ge=0, le=25)
+    young_people_on_their_own: bool = Field(
+        False, description="Young people use the service without a parent, so forms are addressed to them."
+    )
+    anonymous: bool = Field(False, description="People may use the service without giving their name or address.")
+
+
 class Records(Strict):
     """What the agency records about children and how (guidance 4.33)."""
 
@@ -261,7 +391,10 @@ class NoticeNeeds(Strict):
 
 
 class AgencyContacts(Strict):
-    data_protection_officer: Contact
+    data_protection_officer: Contact | None = Field(
+        None, description="Kept for areas written before organisations: the controller's officer now belongs to "
+        "the organisation (organisations/<id>.yaml or legal_entity)."
+    )
     caldicott_guardian: Contact | None = Field(
         None, description="Required for health and social care bodies (NHS confidentiality guardian)."
     )
@@ -275,6 +408,12 @@ class Membership(Strict):
     panel: Slug
     role: Role
     representative: Text = Field(description="The job title of the person who attends.")
+    powers: list[LegislationKey] | None = Field(
+        None, description="The register keys of the provisions the agency relies on at this panel. Left out, "
+        "those of its statutory_basis that serve the panel's purposes are chosen."
+    )
+    shares: list[Text] = Field(default_factory=list, description="What this agency brings to the panel.")
+    sends_by: Text | None = Field(None, description="How it sends information to the panel, if not as the panel says.")
 
 
 # --- the three file formats -------------------------------------------------------------------------------
@@ -289,17 +428,45 @@ class Agency(Strict):
     status: Status = Field(description="statutory, voluntary or private.")
     description: Text = Field(description="One or two plain sentences on what the agency does for children.")
     website: WebAddress | None = None
+    organisation: Slug | None = Field(
+        None, description="The id of the legal person (organisations/<id>.yaml) this service belongs to, e.g. the "
+        "council for each of its services."
+    )
+    legal_entity: LegalEntity | None = Field(
+        None, description="The legal person, written here when no other service shares it."
+    )
     statutory_basis: list[Annotated[LegalBasis, BeforeValidator(_basis_shorthand)]] = Field(
         default_factory=list,
         description="Register keys for the agency's legal basis to share (statutory bodies: 4.2, 4.7-4.9).",
     )
     contracted_by: Slug | None = Field(
-        None, description="The statutory agency whose functions this voluntary or private body carries out (4.8)."
+        None, description="The agency whose work this body carries out under contract (4.8)."
     )
-    uk_gdpr_bases: list[GdprBasis] = Field(
+    contract_role: ContractRole | None = Field(
+        None, description="With contracted_by: 'processor' (acts only on the other's instructions, UK GDPR Art 28; "
+        "the default) or 'independent_controller' (decides for itself how it uses the information)."
+    )
+    processing_contract: Text | None = Field(
+        None, description="For a processor: the written contract under UK GDPR Art 28, e.g. its name and reference."
+    )
+    uk_gdpr_bases: list[Annotated[BasisUse, BeforeValidator(_string_shorthand("basis"))]] = Field(
         default_factory=list,
-        description="UK GDPR Article 6 bases. Left empty, public_task is used for statutory bodies.",
+        description="UK GDPR Article 6 bases, each with what it is used for. Left empty, public_task is used for "
+        "statutory bodies.",
     )
+    special_category_conditions: list[ConditionUse] = Field(
+        default_factory=list,
+        description="Article 9 conditions and when each applies. Left empty, they follow from the body's kind.",
+    )
+    transfers_outside_uk: Annotated[list[Transfer] | None, BeforeValidator(_none_means_empty)] = Field(
+        None, description="'none', or each transfer of personal data outside the UK with its safeguard."
+    )
+    automated_decisions: Text | None = Field(
+        None, description="Any decision made about people by automated means alone, including profiling. Left out: "
+        "none."
+    )
+    providing_information: ProvidingInformation = Field(default_factory=ProvidingInformation)
+    audience: Audience = Field(default_factory=Audience)
     law_enforcement_processing: bool = Field(
         False, description="Processes for law enforcement purposes under Part 3 of the Data Protection Act 2018."
     )
@@ -328,6 +495,21 @@ class Agency(Strict):
         return self.sector in CRIME_SECTORS
 
 
+class Responsibility(Strict):
+    """Under a joint controller arrangement: which party does what."""
+
+    party: Slug = Field(description="The id of the agency (service) that does it.")
+    does: Text = Field(description="What it is responsible for, e.g. 'answers requests to see panel records'.")
+
+
+class JointArrangement(Strict):
+    """How joint controllers split their responsibilities (UK GDPR Art 26)."""
+
+    summary: Text = Field(description="The essence of the arrangement, as families are told it (Art 26(2)).")
+    contact_point: Slug = Field(description="The id of the agency families contact about their information.")
+    responsibilities: list[Responsibility] = Field(min_length=1)
+
+
 class Consent(Strict):
     """How the panel seeks consent and when it may go ahead without it (11.3; 4.17, 4.20)."""
 
@@ -345,7 +527,23 @@ class Panel(Strict):
     name: Text
     kind: PanelKind
     purpose: Text
+    purposes: list[Purpose] = Field(
+        default_factory=list, description="What the panel's sharing is for; left out, they follow from its kind. "
+        "A party's power to share is shown only where it serves one of them."
+    )
     chair: Slug = Field(description="The id of the agency that chairs the panel.")
+    controllers: Controllership = Field(
+        "separate", description="'separate' (each party a controller of what it holds) or 'joint' (the members "
+        "decide together why and how the panel's information is used, UK GDPR Art 26)."
+    )
+    joint_arrangement: JointArrangement | None = Field(None, description="Required when controllers is 'joint'.")
+    dpia: Text | None = Field(None, description="Where the data protection impact assessment for the panel is "
+                              "recorded, e.g. its reference, owner and date.")
+    sends_by: Text | None = Field(None, description="How members send information to and from the panel.")
+    young_people_summary: list[Text] = Field(
+        default_factory=list, description="What the panel knows about a young person, in words written for them."
+    )
+    audience: Audience = Field(default_factory=Audience)
     information_shared: list[Text] = Field(min_length=1, description="What information is shared.")
     information_level: Text = Field(description="At what level of detail it is shared.")
     secondary_sharing: Text = Field(description="How far it is shared on, within and between agencies.")

@@ -1,25 +1,41 @@
 """Resolve: from a loaded area to one job per document, each with exactly the context its template reads.
 
-No disk access here. Every tailoring decision (which law a document cites, which sections it carries) is
-made in this module, each in one place, so templates only ask ``flags.health`` and never re-derive it.
+No disk access here. Every tailoring and legal decision (who is a controller, which power a party relies on at
+a panel, its lawful bases, its special category conditions, which rights apply, which sections a document
+carries) is made here, each in one place (with the legal model in ``law.py``), so templates only ask
+``flags.health`` or ``p.powers`` and never re-derive them.
 The inputs a job records are what the manifest fingerprints: change one and exactly that job goes stale.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, cast
 
-from .area import LoadedArea
-from .models import Agency, Area, LegislationEntry, Membership, Panel
+from . import law
+from .errors import ProtocolgenError
+from .law import SAFEGUARDING_RLI_FROM, Basis, Right
+from .loaded import LoadedArea
+from .models import (
+    Agency,
+    Area,
+    Audience,
+    Contact,
+    JointArrangement,
+    LegalEntity,
+    LegislationEntry,
+    Membership,
+    Panel,
+    Transfer,
+)
 from .register import Register
-from .rules import SAFEGUARDING_RLI_FROM
 
-DocKind = Literal["protocol", "panel-notice", "young-people", "agency-notice", "consent-form"]
+DocKind = Literal["protocol", "panel-notice", "young-people", "panel-consent-form", "decision-record",
+                  "agency-notice", "consent-form"]
 
 # --- which register entries a document really cites ----------------------------------------------------
 
@@ -50,7 +66,11 @@ class Cited:
 
 def _cite(entry: LegislationEntry) -> LegislationEntry:
     """``entry`` wrapped in a ``Cited``, which templates read exactly as they would the entry itself."""
-    return cast(LegislationEntry, Cited(entry))
+    return entry if isinstance(entry, Cited) else cast(LegislationEntry, Cited(entry))
+
+
+def _plain(entry: LegislationEntry) -> LegislationEntry:
+    return cast(LegislationEntry, entry._entry) if isinstance(entry, Cited) else entry
 
 
 @contextmanager
@@ -64,65 +84,91 @@ def recording() -> Iterator[dict[str, set[str]]]:
         _CITED.reset(token)
 
 
-# --- UK GDPR bases in the words each audience needs ----------------------------------------------------
+# --- what documents are told about each party ------------------------------------------------------------
+
+ControllerRole = Literal["controller", "joint_controller", "processor"]
+SharingBasis = Literal["statutory_gateway", "statutory_functions", "implied_power", "none_needed", "processor"]
 
 
 @dataclass(frozen=True)
-class Basis:
+class Entity:
+    """A legal person as documents present it: the controller that answers for a service's information."""
+
+    id: str
+    name: str
+    kind: str | None
+    statutory: bool
+    ico_registration: str | None
+    dpo: Contact | None  # data protection officer (UK GDPR Art 37)
+    lead: Contact | None  # data protection lead, where no officer need be appointed
+    complaints: Contact | None  # its own data protection complaints procedure (else the officer or lead)
+    address: str | None
+    website: str | None
+    services: tuple[str, ...] = ()  # the names of its services in this document
+
+
+@dataclass(frozen=True)
+class Power:
+    """A provision a party relies on to share, with what it asks of (or lets) that party do."""
+
+    entry: LegislationEntry
+    role: str  # from the register's laid_on; '' for provisions laid on no one in particular
+    note: str | None  # the profile's own note on the function it serves
+
+
+@dataclass(frozen=True)
+class LawfulBasis:
+    """One Article 6 basis a party uses, with what for."""
+
     code: str
-    article: str  # e.g. "Article 6(1)(e)"
-    name: str  # e.g. "public task"
-    plain: str  # for families: what it means
-
-
-BASES = {
-    "public_task": Basis("public_task", "Article 6(1)(e)", "public task",
-                         "we need to use the information to carry out our public duties"),
-    "legal_obligation": Basis("legal_obligation", "Article 6(1)(c)", "legal obligation",
-                              "the law says we must use the information"),
-    "vital_interests": Basis("vital_interests", "Article 6(1)(d)", "vital interests",
-                             "we need to use it to protect someone's life"),
-    "consent": Basis("consent", "Article 6(1)(a)", "consent", "you have agreed, and you can change your mind"),
-    "legitimate_interests": Basis("legitimate_interests", "Article 6(1)(f)", "legitimate interests",
-                                  "we have a good reason to use it, and we have checked this is fair to you"),
-    "recognised_legitimate_interest": Basis(
-        "recognised_legitimate_interest", "Article 6(1)(ea) and Annex 1, paragraph 6",
-        "recognised legitimate interest (safeguarding)", "the law lets us use it to keep a child safe"),
-    "contract": Basis("contract", "Article 6(1)(b)", "contract", "we need it to provide a service you asked for"),
-}
-
-SharingBasis = Literal["statutory_gateway", "implied_power", "contracted", "none_needed"]
+    article: str
+    name: str
+    plain: str
+    purpose: str
+    obligation: LegislationEntry | None = None  # legal_obligation: the law that imposes it (Art 6(3))
+    interests: str | None = None  # legitimate_interests: the interests pursued (Art 13(1)(d))
 
 
 @dataclass(frozen=True)
-class Citation:
-    entry: LegislationEntry
-    note: str | None = None
+class Condition:
+    """One Article 9(2) condition a party relies on, and when."""
 
-
-@dataclass(frozen=True)
-class RepealedCitation:
-    """A provision a profile cites that is no longer law, and what replaced it."""
-
-    cited_by: str  # agency or panel name
-    entry: LegislationEntry
-    replacements: tuple[LegislationEntry, ...]
+    point: str
+    article: str  # e.g. "Article 9(2)(h)"
+    name: str  # e.g. "health or social care"
+    schedule: LegislationEntry | None
+    when: str
 
 
 @dataclass(frozen=True)
 class Party:
-    """An agency as a document presents it: its legal footing and, on a panel, its seat."""
+    """A service as a document presents it: its legal person, its place on the panel, its law."""
 
     agency: Agency
+    entity: Entity  # the legal person the service belongs to
+    controller: Entity  # who answers for its information: its own entity, or (processors) the one it acts for
+    controller_role: ControllerRole
     role: str | None  # chair | member | adviser; None in an agency's own documents
     representative: str | None
-    gateways: tuple[Citation, ...]  # current, checked provisions from its statutory_basis
+    contractor: Agency | None  # the service whose work it does under contract
+    processing_contract: str | None
+    powers: tuple[Power, ...]
     sharing_basis: SharingBasis
-    contractor: Agency | None
-    gdpr_bases: tuple[Basis, ...]
-    special_conditions: tuple[LegislationEntry, ...]  # Art 9 condition + DPA 2018 Sch 1 paragraph(s)
+    gdpr_bases: tuple[LawfulBasis, ...]
+    special_conditions: tuple[Condition, ...]
+    rights: tuple[Right, ...]
     criminal_offence_data: bool
     law_enforcement: bool
+    shares: tuple[str, ...]  # what it brings to the panel ('' outside panels)
+    sends_by: str | None
+    transfers: tuple[Transfer, ...]
+    transfers_stated: bool
+    automated_decisions: str | None
+    audience: Audience
+
+    @property
+    def is_processor(self) -> bool:
+        return self.controller_role == "processor"
 
 
 @dataclass(frozen=True)
@@ -132,7 +178,7 @@ class Flags:
     health: bool
     police_or_yot: bool
     education: bool
-    voluntary: bool
+    voluntary: bool  # a voluntary or private body is a controller here
     funding_panel: bool
     wales: bool
     special_category: bool
@@ -140,6 +186,12 @@ class Flags:
     law_enforcement: bool
     rli_in_force: bool
     statutory: bool
+    crime_prevention: bool  # the panel's work includes preventing crime (not merely a police member)
+    child_protection: bool
+    consent_sought: bool
+    processors: bool
+    joint: bool
+    complaints_procedure: bool  # controllers' own complaints procedures are law (DUAA 2025 s103)
 
 
 @dataclass(frozen=True)
@@ -200,106 +252,240 @@ TAILORING: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
     ("England", lambda f: not f.wales, ("children-act-2004-s16e", "working-together-2023",
                                         "information-sharing-advice-2024", "children-act-2004-s16la")),
     ("Wales", lambda f: f.wales, ("ssw-wales-act-2014-s130", "ssw-wales-act-2014-s134",
-                                  "wales-safeguarding-procedures", "children-act-2004-s25", "children-act-2004-s28")),
-    ("special category data", lambda f: f.special_category, ("uk-gdpr-art-9", "data-protection-act-2018-sch-1",
-                                                            "data-protection-act-2018-sch-1-para-18")),
-    ("statutory members", lambda f: f.statutory, ("data-protection-act-2018-sch-1-para-6",
-                                                  "freedom-of-information-act-2000")),
+                                  "wales-safeguarding-procedures", "working-together-to-safeguard-people",
+                                  "children-act-2004-s25", "children-act-2004-s28")),
+    ("special category data", lambda f: f.special_category, ("uk-gdpr-art-9", "data-protection-act-2018-sch-1")),
+    ("statutory members", lambda f: f.statutory, ("freedom-of-information-act-2000",)),
     ("criminal offence data", lambda f: f.criminal_offence, ("uk-gdpr-art-10",)),
-    ("police or youth offending team", lambda f: f.police_or_yot, ("crime-and-disorder-act-1998-s115",
-                                                                   "crime-and-disorder-act-1998-s17",
-                                                                   "crime-and-disorder-act-1998-s37")),
+    ("crime prevention", lambda f: f.crime_prevention, ("crime-and-disorder-act-1998-s115",
+                                                        "crime-and-disorder-act-1998-s17",
+                                                        "crime-and-disorder-act-1998-s37")),
     ("law enforcement processing", lambda f: f.law_enforcement, ("data-protection-act-2018-part-3",)),
-    ("education", lambda f: f.education and not f.wales, ("education-act-2002-s175",)),
+    ("education", lambda f: f.education, ("education-act-2002-s175",)),
     ("voluntary members", lambda f: f.voluntary and f.rli_in_force, ("uk-gdpr-annex-1-safeguarding",
                                                                      "ico-rli-safeguarding-guidance")),
-    ("rights of access", lambda f: True, ("uk-gdpr-art-13-14", "uk-gdpr-art-15")),
+    ("processors", lambda f: f.processors, ("uk-gdpr-art-28",)),
+    ("joint controllers", lambda f: f.joint, ("uk-gdpr-art-26",)),
+    ("complaints to controllers", lambda f: f.complaints_procedure, ("data-use-and-access-act-2025-s103",)),
+    ("rights", lambda f: True, ("uk-gdpr-art-13-14", "uk-gdpr-art-15", "uk-gdpr-art-21", "uk-gdpr-art-22")),
 )
 
 
-def _usable(register: Register, key: str) -> LegislationEntry | None:
+def _usable(register: Register, key: str | None) -> LegislationEntry | None:
     """An entry a document may print: in the register and checked (wrapped to record its use)."""
-    entry = register.get(key)
+    entry = register.get(key) if key else None
     return _cite(entry) if entry is not None and entry.verified else None
 
 
-def _gdpr_bases(agency: Agency, as_of: date) -> tuple[Basis, ...]:
-    codes = list(agency.uk_gdpr_bases)
-    if not codes:
-        if agency.status == "statutory":
-            codes = ["public_task"]
-        else:
-            codes = ["consent", "recognised_legitimate_interest" if as_of >= SAFEGUARDING_RLI_FROM else "legitimate_interests"]
-    return tuple(BASES[c] for c in codes)
+def _citable(register: Register, key: str | None, nation: str) -> LegislationEntry | None:
+    """An entry a document may present as law that applies: checked, current, of this nation."""
+    entry = _usable(register, key)
+    other_nation = "Wales" if nation == "england" else "England"
+    if entry is None or not _plain(entry).current or entry.extent == other_nation:
+        return None
+    return entry
 
 
-def _party(agency: Agency, seat: Membership | None, loaded: LoadedArea, register: Register,
-           special: bool, when: date) -> Party:
-    gateways = []
-    assert loaded.area is not None  # resolve() checked it
-    other_nation = "Wales" if loaded.area.nation == "england" else "England"
-    for basis in agency.statutory_basis:
-        entry = _usable(register, basis.key)
-        # Repealed law and law of the other nation never stand as a basis (validation warns about both).
-        if entry is not None and entry.status != "repealed" and entry.extent != other_nation:
-            gateways.append(Citation(entry, basis.note))
-    if agency.status == "statutory":
-        sharing: SharingBasis = "statutory_gateway" if any(c.entry.kind == "gateway" for c in gateways) else "implied_power"
-    else:
-        sharing = "contracted" if agency.contracted_by else "none_needed"
-    conditions: list[LegislationEntry] = []
-    if special or agency.special_category_data:
-        keys = ["uk-gdpr-art-9", "data-protection-act-2018-sch-1-para-18"]
-        if agency.status == "statutory":
-            keys.insert(1, "data-protection-act-2018-sch-1-para-6")
-        conditions = [e for k in keys if (e := _usable(register, k)) is not None]
-    return Party(
-        agency=agency,
-        role=seat.role if seat else None,
-        representative=seat.representative if seat else None,
-        gateways=tuple(gateways),
-        sharing_basis=sharing,
-        contractor=loaded.agencies.get(agency.contracted_by or ""),
-        gdpr_bases=_gdpr_bases(agency, when),
-        special_conditions=tuple(conditions),
-        criminal_offence_data=agency.criminal_offence_data,
-        law_enforcement=agency.law_enforcement_processing,
+def _regulator(register: Register) -> LegislationEntry:
+    """The data protection regulator people may complain to, as the register says on the document's date."""
+    for key in sorted(register):
+        entry = register[key]
+        if entry.kind == "regulator" and entry.verified and entry.current and entry.regulator is not None:
+            return _cite(entry)
+    raise ProtocolgenError("the legislation register names no data protection regulator in force on the documents' "
+                           "date (an entry with kind: regulator); notices must tell people where to complain")
+
+
+# --- parties ----------------------------------------------------------------------------------------------
+
+
+def _entity(loaded: LoadedArea, agency_id: str, services: Sequence[str] = ()) -> Entity:
+    raw = loaded.entity_of(agency_id)
+    agency = loaded.agencies.get(agency_id)
+    if raw is None:  # an organisation that failed to load was reported; documents are not built then
+        raw = LegalEntity(name=agency.name if agency else agency_id)
+    statutory = agency.status == "statutory" if agency else False
+    dpo = raw.data_protection_officer or (agency.contacts.data_protection_officer if agency else None)
+    return Entity(
+        id=loaded.entity_id_of(agency_id), name=raw.name, kind=raw.kind, statutory=statutory,
+        ico_registration=raw.ico_registration, dpo=dpo, lead=raw.data_protection_lead,
+        complaints=raw.complaints or dpo or raw.data_protection_lead, address=raw.address, website=raw.website,
+        services=tuple(services),
     )
 
 
-def _flags(agencies: Iterable[Agency], area: Area, as_of: date, panel: Panel | None) -> Flags:
-    agencies = list(agencies)
+def _powers(agency: Agency, seat: Membership | None, loaded: LoadedArea, register: Register,
+            purposes: frozenset[str] | None) -> tuple[Power, ...]:
+    """The provisions the party relies on: those its seat names (or, by default, its statutory basis) that are
+    current law of the area's nation, laid on its kind of body and (at a panel) serve the panel's purposes."""
+    assert loaded.area is not None
+    nation = loaded.area.nation
+    notes = {b.key: b.note for b in agency.statutory_basis}
+    keys = seat.powers if seat is not None and seat.powers is not None else list(notes)
+    bodies = law.body_types(agency, loaded.entity_of(agency.id), nation)
+    out = []
+    for key in keys:
+        entry = _citable(register, key, nation)
+        if entry is None or entry.kind in ("guidance", "regulator"):
+            continue
+        if purposes is not None and not law.serves(_plain(entry), purposes):
+            continue
+        role = law.laid_on_role(_plain(entry), bodies)
+        if role is None:
+            continue
+        out.append(Power(entry, role, notes.get(key)))
+    return tuple(out)
+
+
+def _lawful_bases(agency: Agency, register: Register, when: date) -> tuple[LawfulBasis, ...]:
+    out = []
+    for use in law.bases_of(agency, when):
+        basis: Basis = law.BASES[use.basis]
+        obligation = _usable(register, use.obligation)
+        purpose = use.purpose or (f"to meet the duty in {obligation.citation}" if obligation is not None
+                                  else basis.default_purpose)
+        out.append(LawfulBasis(basis.code, basis.article, basis.name, basis.plain, purpose, obligation, use.interests))
+    return tuple(out)
+
+
+def _conditions(agency: Agency, codes: Iterable[str], register: Register) -> tuple[Condition, ...]:
+    uses = agency.special_category_conditions or law.default_conditions(agency, codes)
+    return tuple(
+        Condition(c.condition, f"Article 9(2)({c.condition})", law.POINT_NAMES.get(c.condition, "a listed condition"),
+                  _usable(register, c.schedule), c.when)
+        for c in uses
+    )
+
+
+def _party(agency: Agency, seat: Membership | None, loaded: LoadedArea, register: Register, when: date,
+           panel: Panel | None = None, services: Sequence[str] = ()) -> Party:
+    processor = law.is_processor(agency)
+    contractor = loaded.agencies.get(agency.contracted_by or "")
+    entity = _entity(loaded, agency.id, services)
+    controller = _entity(loaded, contractor.id) if processor and contractor is not None else entity
+    purposes = law.panel_purposes(panel) if panel is not None else None
+    powers = () if processor else _powers(agency, seat, loaded, register, purposes)
+    if processor:
+        sharing: SharingBasis = "processor"
+    elif agency.status != "statutory":
+        sharing = "none_needed"
+    elif any(p.entry.kind == "gateway" for p in powers):
+        sharing = "statutory_gateway"
+    else:
+        sharing = "statutory_functions" if powers else "implied_power"
+    # A processor uses its controller's bases, conditions and rights: it has none of its own.
+    source = contractor if processor and contractor is not None else agency
+    bases = _lawful_bases(source, register, when)
+    codes = [b.code for b in bases]
+    role: ControllerRole = "processor" if processor else (
+        "joint_controller" if panel is not None and panel.controllers == "joint" else "controller")
+    return Party(
+        agency=agency, entity=entity, controller=controller, controller_role=role,
+        role=seat.role if seat else None, representative=seat.representative if seat else None,
+        contractor=contractor, processing_contract=agency.processing_contract if processor else None,
+        powers=powers, sharing_basis=sharing, gdpr_bases=() if processor else bases,
+        special_conditions=() if processor else _conditions(agency, codes, register),
+        rights=law.rights(codes, source.status == "statutory"),
+        criminal_offence_data=agency.criminal_offence_data, law_enforcement=agency.law_enforcement_processing,
+        shares=tuple(seat.shares) if seat else (), sends_by=seat.sends_by if seat else None,
+        transfers=tuple(agency.transfers_outside_uk or ()), transfers_stated=agency.transfers_outside_uk is not None,
+        automated_decisions=agency.automated_decisions, audience=agency.audience,
+    )
+
+
+def _controllers(parties: Sequence[Party]) -> tuple[tuple[Entity, tuple[Party, ...]], ...]:
+    """Each legal person that is a controller here, once, with its services (processors excluded)."""
+    grouped: dict[str, list[Party]] = {}
+    entities: dict[str, Entity] = {}
+    for p in parties:
+        if p.is_processor:
+            continue
+        grouped.setdefault(p.entity.id, []).append(p)
+        entities.setdefault(p.entity.id, p.entity)
+    out = []
+    for ident, services in grouped.items():
+        entity = entities[ident]
+        named = Entity(**{**entity.__dict__, "services": tuple(s.agency.name for s in services)})
+        out.append((named, tuple(services)))
+    return tuple(sorted(out, key=lambda item: (parties.index(item[1][0]), item[0].name)))
+
+
+@dataclass(frozen=True)
+class RightView:
+    """A right as a panel notice states it: for everyone, or only where some controllers use the bases."""
+
+    key: str
+    text: str
+    only: tuple[str, ...] = ()  # names of the controllers it applies to; empty: all of them
+
+
+def _panel_rights(controllers: Sequence[tuple[Entity, Sequence[Party]]]) -> tuple[RightView, ...]:
+    holders: dict[str, tuple[Right, list[str]]] = {}
+    for entity, services in controllers:
+        for right in services[0].rights if services else ():
+            holders.setdefault(right.key, (right, []))[1].append(entity.name)
+    everyone = len(controllers)
+    return tuple(RightView(key, right.text, () if len(names) == everyone else tuple(dict.fromkeys(names)))
+                 for key, (right, names) in holders.items())
+
+
+def _flags(parties: Sequence[Party], area: Area, as_of: date, panel: Panel | None, register: Register) -> Flags:
+    agencies = [p.agency for p in parties]
+    controllers = [p.agency for p in parties if not p.is_processor]
+    purposes = law.panel_purposes(panel) if panel else frozenset()
+    s103 = register.get("data-use-and-access-act-2025-s103")
+    justice = any(a.sector in ("police", "youth_offending_team", "probation") for a in agencies)
     return Flags(
         health=any(a.is_health for a in agencies),
         police_or_yot=any(a.sector in ("police", "youth_offending_team") for a in agencies),
         education=any(a.is_education for a in agencies),
-        voluntary=any(a.status != "statutory" for a in agencies),
+        voluntary=any(a.status != "statutory" for a in controllers),
         funding_panel=panel is not None and panel.kind == "complex_needs_funding",
         wales=area.nation == "wales",
         special_category=bool(panel.special_category_data if panel else any(a.special_category_data for a in agencies)),
         criminal_offence=bool(panel.criminal_offence_data if panel else any(a.criminal_offence_data for a in agencies)),
         law_enforcement=any(a.law_enforcement_processing for a in agencies),
         rli_in_force=as_of >= SAFEGUARDING_RLI_FROM,
-        statutory=any(a.status == "statutory" for a in agencies),
+        statutory=any(a.status == "statutory" for a in controllers),
+        crime_prevention=bool(purposes & law.CRIME_PURPOSES) and justice if panel else False,
+        child_protection="child_protection" in purposes,
+        consent_sought=panel is not None and panel.consent.approach != "not_sought",
+        processors=any(p.is_processor for p in parties),
+        joint=panel is not None and panel.controllers == "joint",
+        complaints_procedure=s103 is not None and s103.verified and s103.current,
     )
 
 
-def _schedule(flags: Flags, parties: Iterable[Party], extra: Iterable[str], register: Register) -> dict[str, LegislationEntry]:
+def _schedule(flags: Flags, parties: Iterable[Party], extra: Iterable[str], register: Register,
+              nation: str) -> dict[str, LegislationEntry]:
     keys: list[str] = list(ALWAYS)
     for _why, condition, bring in TAILORING:
         if condition(flags):
             keys.extend(bring)
     for party in parties:
-        keys.extend(c.entry.key for c in party.gateways)
-        keys.extend(e.key for e in party.special_conditions)
+        keys.extend(p.entry.key for p in party.powers)
+        keys.extend(c.schedule.key for c in party.special_conditions if c.schedule is not None)
+        keys.extend(b.obligation.key for b in party.gdpr_bases if b.obligation is not None)
     keys.extend(extra)
-    other_nation = "England" if flags.wales else "Wales"
-    law = {}
+    law_in = {}
     for key in keys:
         entry = _usable(register, key)
-        if entry is not None and entry.status != "repealed" and entry.extent != other_nation:
-            law[key] = entry
-    return law
+        # Enacted but not yet in force stays in: documents explain it is not yet law. Dormant and repealed go.
+        if entry is None or _plain(entry).status in ("repealed", "dormant"):
+            continue
+        if entry.extent == ("England" if nation == "wales" else "Wales"):
+            continue
+        law_in[key] = entry
+    return law_in
+
+
+@dataclass(frozen=True)
+class RepealedCitation:
+    """A provision a profile cites that is no longer law, and what replaced it."""
+
+    cited_by: str  # agency or panel name
+    entry: LegislationEntry
+    replacements: tuple[LegislationEntry, ...]
 
 
 def _repealed(cited: Iterable[tuple[str, str]], register: Register) -> tuple[RepealedCitation, ...]:
@@ -312,25 +498,72 @@ def _repealed(cited: Iterable[tuple[str, str]], register: Register) -> tuple[Rep
     return tuple(out)
 
 
-def _add_months(start: date, months: int) -> date:
+def add_months(start: date, months: int) -> date:
+    """``start`` plus whole months, on the last day of a shorter month (31 January + 1 month = 28/29 February)."""
     month = start.month - 1 + months
     year, month = start.year + month // 12, month % 12 + 1
+    if year > 9999:
+        return date(9999, 12, 31)
     day = min(start.day, [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30,
                           31, 31, 30, 31, 30, 31][month - 1])
     return date(year, month, day)
 
 
 def _dump(model: Any) -> Any:
-    return (model._entry if isinstance(model, Cited) else model).model_dump(mode="json")
+    if isinstance(model, Cited):
+        model = model._entry
+    return model.model_dump(mode="json") if hasattr(model, "model_dump") else model
 
 
-def _legislation_inputs(law: dict[str, Any], repealed: Iterable[RepealedCitation]) -> dict[str, Any]:
+def _legislation_inputs(law_in: dict[str, Any], repealed: Iterable[RepealedCitation]) -> dict[str, Any]:
     """Every register entry the document may cite, as ``legislation:<key>`` inputs."""
-    entries = dict(law)
+    entries = dict(law_in)
     for item in repealed:
         for entry in (item.entry, *item.replacements):
             entries[entry.key] = entry
     return {f"legislation:{key}": _dump(entry) for key, entry in sorted(entries.items())}
+
+
+YOUNG_PEOPLE_DEFAULT = {
+    "complex_needs_funding": "what help you need, and the help you get now",
+    "early_help": "how things are going for you at home, at school and with friends",
+    "youth_crime_prevention": "worries that you might get hurt, or get into trouble",
+    "child_protection_conference": "worries about your safety, and what people are doing to keep you safe",
+    "strategy_discussion": "worries about your safety",
+    "hospital_mdt": "why you came to hospital, and what the doctors and nurses found",
+    "marac": "worries that someone at home is hurting someone else",
+    "child_exploitation": "worries that someone might be taking advantage of you",
+}
+
+
+def young_people_list(panel: Panel) -> tuple[str, ...]:
+    """What the panel knows about a young person, in words for them: the panel's own list, or a plain default."""
+    if panel.young_people_summary:
+        return tuple(panel.young_people_summary)
+    items = ["your name, your age, where you live and who looks after you"]
+    if panel.kind in YOUNG_PEOPLE_DEFAULT:
+        items.append(YOUNG_PEOPLE_DEFAULT[panel.kind])
+    if "health" in panel.special_category_data:
+        items.append("things about your health, if they matter for the help you need")
+    if panel.criminal_offence_data:
+        items.append("anything to do with the police, if it matters for keeping you or others safe")
+    items.append("what you and your family think")
+    return tuple(items)
+
+
+def _joint(arrangement: JointArrangement | None, loaded: LoadedArea) -> dict[str, Any] | None:
+    if arrangement is None:
+        return None
+
+    def name(ident: str) -> str:
+        agency = loaded.agencies.get(ident)
+        return agency.name if agency else ident
+
+    return {
+        "summary": arrangement.summary,
+        "contact_point": loaded.agencies.get(arrangement.contact_point),
+        "responsibilities": tuple((name(r.party), r.does) for r in arrangement.responsibilities),
+    }
 
 
 def resolve(loaded: LoadedArea, as_of: date | None = None,
@@ -340,86 +573,121 @@ def resolve(loaded: LoadedArea, as_of: date | None = None,
     assert area is not None, "resolve needs a validated area"
     when = as_of or area.issue_date
     register = loaded.register.as_of(when)
+    regulator = _regulator(register)
     wanted = set(only or ())
-    review = _add_months(area.issue_date, area.review_interval_months)
+    review = area.next_review_date or add_months(area.issue_date, area.review_interval_months)
     jobs: list[Job] = []
-    common = {"area": area}
+    common = {"area": area, "regulator": regulator}
+    common_inputs = {"area": _dump(area), f"legislation:{regulator.key}": _dump(regulator), "as_of": when.isoformat()}
 
     def doc(kind: DocKind, title: str, reference: str) -> DocInfo:
-        return DocInfo(kind, title, reference, area.issue_date, review, when)
+        return DocInfo(kind, title, reference, area.issue_date, review, when, author=area.document_owner,
+                       approver=area.approver or "", marking=area.protective_marking)
+
+    def entity_inputs(parties: Iterable[Party]) -> dict[str, Any]:
+        ids = {loaded.entity_id_of(p.agency.id) for p in parties} | {p.controller.id for p in parties}
+        return {f"organisation:{i}": _dump(loaded.organisations[i]) for i in sorted(ids) if i in loaded.organisations}
 
     for panel in sorted(loaded.panels.values(), key=lambda p: p.id):
         if wanted and f"panel:{panel.id}" not in wanted:
             continue
         seats = loaded.members(panel.id)
-        special = bool(panel.special_category_data)
-        parties = tuple(_party(a, seat, loaded, register, special, when) for a, seat in seats)
-        flags = _flags((a for a, _ in seats), area, when, panel)
-        law = _schedule(flags, parties, [*panel.special_category_conditions, *panel.legislation], register)
+        parties = tuple(_party(a, seat, loaded, register, when, panel) for a, seat in seats)
+        controllers = _controllers(parties)
+        flags = _flags(parties, area, when, panel, register)
+        purposes = law.panel_purposes(panel)
+        fitting = [k for k in panel.legislation
+                   if (e := register.get(k)) is not None and law.serves(e, purposes)]
+        law_in = _schedule(flags, parties, fitting, register, area.nation)
         cited = [(a.name, b.key) for a, _ in seats for b in a.statutory_basis]
-        cited += [(panel.name, k) for k in (*panel.special_category_conditions, *panel.legislation)]
+        cited += [(panel.name, k) for k in panel.legislation]
+        chair = next((p for p in parties if p.agency.id == panel.chair), parties[0] if parties else None)
         context: dict[str, Any] = {
             **common,
             "panel": panel,
             "parties": parties,
-            "chair": next((p for p in parties if p.agency.id == panel.chair), parties[0] if parties else None),
+            "controllers": controllers,
+            "processors": tuple(p for p in parties if p.is_processor),
+            "chair": chair,
             "flags": flags,
-            "law": law,
-            "schedule": sorted(law.values(), key=lambda e: (e.kind == "guidance", e.title, e.citation)),
+            "law": law_in,
+            "schedule": sorted(law_in.values(), key=lambda e: (e.kind == "guidance", e.title, e.citation)),
             "repealed": _repealed(cited, register),
+            "purposes": tuple(law.PURPOSE_NAMES[p] for p in sorted(purposes)),
+            "rights": _panel_rights(controllers),
+            "joint": _joint(panel.joint_arrangement if panel.controllers == "joint" else None, loaded),
+            "young_people": young_people_list(panel),
+            "subject": panel.purpose,
         }
         inputs = {
-            "area": _dump(area),
+            **common_inputs,
             f"panel:{panel.id}": _dump(panel),
             "members": [f"{a.id}:{s.role}" for a, s in seats],
             **{f"agency:{a.id}": _dump(a) for a, _ in seats},
-            **_legislation_inputs(law, context["repealed"]),
-            "as_of": when.isoformat(),
+            **{f"agency:{p.contractor.id}": {"name": p.contractor.name, "status": p.contractor.status,
+                                             "uk_gdpr_bases": _dump_bases(p.contractor)}
+               for p in parties if p.is_processor and p.contractor is not None and p.contractor.id not in
+               {a.id for a, _ in seats}},
+            **entity_inputs(parties),
+            **_legislation_inputs(law_in, context["repealed"]),
         }
         ref = f"{area.reference_prefix}-{panel.id.upper()}"
-        panel_documents: tuple[tuple[DocKind, str, str, bool], ...] = (
+        panel_documents: list[tuple[DocKind, str, str, bool]] = [
             ("protocol", "protocol", f"{panel.name}: information sharing protocol", False),
             ("panel-notice", "privacy-notice", f"{panel.name}: how we use and share your information", True),
-            ("young-people", "young-people", f"{panel.name}: your information, explained", False),
-        )
-        signatories = tuple((a.id, a.name) for a, _ in seats)
+            ("young-people", "young-people", f"{panel.name}: your information, explained", True),
+        ]
+        if flags.consent_sought:
+            panel_documents.append(("panel-consent-form", "consent-form", f"{panel.name}: agreement to share "
+                                    "information", False))
+        panel_documents.append(("decision-record", "decision-record", f"{panel.name}: record of a request and a "
+                                "decision to share", False))
+        signatories = tuple((entity.id, entity.name) for entity, _ in controllers)
         for kind, name, title, html in panel_documents:
-            context_k = {**context, "subject": panel.purpose}
             jobs.append(Job(f"panels/{panel.id}/{name}", kind, f"{kind}.md.j2", html,
-                            doc(kind, title, ref), context_k, inputs,
+                            doc(kind, title, ref), context, inputs,
                             signatories=signatories if kind == "protocol" else ()))
 
     for agency in sorted(loaded.agencies.values(), key=lambda a: a.id):
         if wanted and f"agency:{agency.id}" not in wanted:
             continue
-        party = _party(agency, None, loaded, register, bool(agency.special_category_data), when)
-        flags = _flags([agency], area, when, None)
-        law = _schedule(flags, [party], [], register)
+        party = _party(agency, None, loaded, register, when, services=(agency.name,))
+        flags = _flags([party], area, when, None, register)
+        law_in = _schedule(flags, [party], [], register, area.nation)
         memberships = tuple((loaded.panels[s.panel], s) for s in agency.panels if s.panel in loaded.panels)
         context = {
             **common,
             "agency": party,
             "memberships": memberships,
             "flags": flags,
-            "law": law,
-            "schedule": sorted(law.values(), key=lambda e: (e.kind == "guidance", e.title, e.citation)),
+            "law": law_in,
+            "schedule": sorted(law_in.values(), key=lambda e: (e.kind == "guidance", e.title, e.citation)),
             "repealed": _repealed([(agency.name, b.key) for b in agency.statutory_basis], register),
             "subject": agency.description,
         }
         inputs = {
-            "area": _dump(area),
+            **common_inputs,
             f"agency:{agency.id}": _dump(agency),
-            **{f"panel:{p.id}": {"name": p.name, "purpose": p.purpose} for p, _ in memberships},
-            **({f"agency:{party.contractor.id}": {"name": party.contractor.name}} if party.contractor else {}),
-            **_legislation_inputs(law, context["repealed"]),
-            "as_of": when.isoformat(),
+            **{f"panel:{p.id}": {"name": p.name, "purpose": p.purpose, "consent": _dump(p.consent)}
+               for p, _ in memberships},
+            **({f"agency:{party.contractor.id}": {"name": party.contractor.name, "status": party.contractor.status,
+                                                  "uk_gdpr_bases": _dump_bases(party.contractor)}}
+               if party.contractor else {}),
+            **entity_inputs([party]),
+            **_legislation_inputs(law_in, context["repealed"]),
         }
         ref = f"{area.reference_prefix}-{agency.id.upper()}"
-        agency_documents: tuple[tuple[DocKind, str, str, bool], ...] = (
+        agency_documents: list[tuple[DocKind, str, str, bool]] = [
             ("agency-notice", "privacy-notice", f"{agency.name}: how we share information about children", True),
-            ("consent-form", "consent-form", f"{agency.name}: agreement to share information", False),
-        )
+        ]
+        if not party.is_processor:  # a processor asks no one's agreement: its controller does
+            agency_documents.append(("consent-form", "consent-form", f"{agency.name}: agreement to share information",
+                                     False))
         for kind, name, title, html in agency_documents:
             jobs.append(Job(f"agencies/{agency.id}/{name}", kind, f"{kind}.md.j2", html,
                             doc(kind, title, ref), context, inputs))
     return jobs
+
+
+def _dump_bases(agency: Agency) -> list[Any]:
+    return [use.model_dump(mode="json") for use in agency.uk_gdpr_bases]

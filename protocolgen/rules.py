@@ -7,39 +7,27 @@ reads a ``LoadedArea`` and reports through ``LoadedArea.report``. Rules skip wha
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from .area import LoadedArea
+from . import law
 from .errors import Diagnostic
 from .load import format_loc
-from .models import HEALTH_SECTORS, SOCIAL_CARE_SECTORS, parse_period
+from .loaded import LoadedArea
+from .models import HEALTH_SECTORS, SOCIAL_CARE_SECTORS, Agency, BodyType, LegislationEntry, Panel, parse_period
 
-# Duties and powers given only to bodies listed in the Act: a voluntary or private body cannot claim them
-# for itself, unless it carries out a listed body's functions under contract (guidance 4.8).
-LISTED_BODY_PROVISIONS = {
-    "children-act-2004-s10": "Children Act 2004 s10 binds only the local authority and its listed relevant partners",
-    "children-act-2004-s11": "Children Act 2004 s11 binds only the bodies listed in s11(1)",
-    "crime-and-disorder-act-1998-s115": "only 'relevant authorities' may use Crime and Disorder Act 1998 s115",
-}
-SAFEGUARDING_RLI_FROM = date(2026, 2, 5)  # UK GDPR Art 6(1)(ea), Data (Use and Access) Act 2025 s70
-PUBLIC_AUTHORITY_EXCLUDED = ("legitimate_interests", "recognised_legitimate_interest")
-# The nearest provision of the other nation, offered when a profile cites law that does not apply in its area.
+# The nearest provision of the other nation, offered when a profile cites law that does not apply in its area
+# (it is offered only where it is laid on the kind of body that cited the original: see law.nearest).
 NATIONAL_EQUIVALENTS = {
     "children-act-2004-s11": "children-act-2004-s28",
     "children-act-2004-s10": "children-act-2004-s25",
     "children-act-2004-s16e": "ssw-wales-act-2014-s134",
+    "children-act-1989-s17": "ssw-wales-act-2014-s21",
     "working-together-2023": "wales-safeguarding-procedures",
 }
 NATIONAL_EQUIVALENTS |= {wales: england for england, wales in NATIONAL_EQUIVALENTS.items()}
-SPECIAL_CATEGORY_CONDITIONS = {
-    "uk-gdpr-art-9",
-    "data-protection-act-2018-sch-1",
-    "data-protection-act-2018-sch-1-para-6",
-    "data-protection-act-2018-sch-1-para-10",
-    "data-protection-act-2018-sch-1-para-18",
-}
+PUBLIC_AUTHORITY_EXCLUDED = ("legitimate_interests", "recognised_legitimate_interest")
 
 
 @dataclass(frozen=True)
@@ -70,10 +58,27 @@ def _as_of(loaded: LoadedArea) -> date | None:
     return loaded.area.issue_date if loaded.area else None
 
 
+def _nation(loaded: LoadedArea) -> str:
+    return loaded.area.nation if loaded.area else ""
+
+
+def _bodies(loaded: LoadedArea, agency: Agency) -> frozenset[BodyType]:
+    return law.body_types(agency, loaded.entity_of(agency.id), _nation(loaded))
+
+
+def _register(loaded: LoadedArea) -> Mapping[str, LegislationEntry]:
+    as_of = _as_of(loaded)
+    return loaded.register.as_of(as_of) if as_of else loaded.register
+
+
+def _suggest_instead(entry: LegislationEntry | None, lead: str) -> str:
+    return f"{lead} {entry.key} ({entry.citation})" if entry is not None else ""
+
+
 @rule("guidance 4.2, 4.7-4.9", "a statutory body names the legal basis on which it shares information")
 def statutory_body_names_basis(loaded: LoadedArea) -> None:
     for agency in loaded.agencies.values():
-        if agency.status == "statutory" and not agency.statutory_basis:
+        if agency.status == "statutory" and not agency.statutory_basis and not law.is_processor(agency):
             loaded.report(
                 f"agency:{agency.id}", ("statutory_basis",),
                 "a statutory body must name the legal basis for its sharing (guidance 4.2, 4.7-4.9)",
@@ -81,67 +86,169 @@ def statutory_body_names_basis(loaded: LoadedArea) -> None:
             )
 
 
-@rule("guidance 4.8, 4.10", "a voluntary or private body does not claim duties laid only on listed bodies")
-def voluntary_body_claims(loaded: LoadedArea) -> None:
+@rule("guidance 4.8, 4.10; legislation register (laid_on)",
+      "a provision is relied on only by the kinds of body it is laid on; voluntary and private bodies never claim "
+      "a listed body's duties")
+def provisions_fit_the_body(loaded: LoadedArea) -> None:
+    register = _register(loaded)
     for agency in loaded.agencies.values():
-        if agency.status == "statutory":
-            if agency.contracted_by:
-                loaded.report(
-                    f"agency:{agency.id}", ("contracted_by",),
-                    "only a voluntary or private body carries out another body's functions under contract (4.8)",
-                    "warning",
-                )
+        where = f"agency:{agency.id}"
+        if law.is_processor(agency):
+            if agency.statutory_basis:
+                loaded.report(where, ("statutory_basis",), "is ignored: a processor acts on its controller's powers "
+                              "and instructions, not on its own", "warning",
+                              hint=f"remove it; the documents cite the powers of '{agency.contracted_by}'")
             continue
-        contractor = loaded.agencies.get(agency.contracted_by or "")
-        if contractor is not None and contractor.status != "statutory":
+        bodies = _bodies(loaded, agency)
+        cited = [(("statutory_basis", i, "key"), b.key) for i, b in enumerate(agency.statutory_basis)]
+        cited += [(("panels", i, "powers", j), key) for i, seat in enumerate(agency.panels)
+                  for j, key in enumerate(seat.powers or ())]
+        for loc, key in cited:
+            entry = register.get(key)
+            if entry is None or law.laid_on_role(entry, bodies) is not None:
+                continue
+            instead = law.nearest(register, entry.purposes, bodies, _nation(loaded),
+                                  NATIONAL_EQUIVALENTS.get(key), exclude=[key])
+            if agency.status != "statutory":
+                loaded.report(
+                    where, loc,
+                    f"a {agency.status} body cannot rely on '{key}': {entry.citation} is laid on "
+                    f"{law.laid_on_names(entry)} (guidance 4.8, 4.10)",
+                    hint="a voluntary or private body needs no statutory power to share; remove it"
+                    + ("" if agency.contracted_by else ", or, if it does this work under contract to a statutory "
+                       "body, set contracted_by"),
+                )
+            else:
+                loaded.report(
+                    where, loc,
+                    f"'{key}' is laid on {law.laid_on_names(entry)}, and this {agency.sector.replace('_', ' ')} "
+                    "service is none of these, so documents leave it out", "warning",
+                    hint=_suggest_instead(instead, "the nearest provision that is laid on it:")
+                    or "check the register entry's laid_on, or remove the key",
+                )
+
+
+@rule("UK GDPR Art 28; guidance 4.8", "a body working for another under contract is its processor, with a written "
+      "contract, unless its profile says it is an independent controller")
+def contracts_and_processors(loaded: LoadedArea) -> None:
+    for agency in loaded.agencies.values():
+        where = f"agency:{agency.id}"
+        if agency.contracted_by is None:
+            if agency.contract_role or agency.processing_contract:
+                loaded.report(where, ("contract_role" if agency.contract_role else "processing_contract",),
+                              "applies only with contracted_by (the agency this body works for)")
+            continue
+        if agency.contracted_by == agency.id:
+            loaded.report(where, ("contracted_by",), "names the agency itself")
+            continue
+        contractor = loaded.agencies.get(agency.contracted_by)
+        if contractor is not None and law.is_processor(contractor) and law.is_processor(agency):
+            loaded.report(where, ("contracted_by",), f"'{contractor.id}' is itself a processor: name the controller "
+                          "whose instructions this body follows", "warning")
+        if not law.is_processor(agency):
+            continue
+        if agency.processing_contract is None:
             loaded.report(
-                f"agency:{agency.id}", ("contracted_by",),
-                f"'{contractor.id}' is not a statutory body, so its functions give no statutory basis (4.8)",
+                where, ("processing_contract",),
+                "a processor must work under a written contract with its controller (UK GDPR Art 28(3))",
+                hint="name it, e.g. processing_contract: 'Interpreting services contract 2024/117, data processing "
+                "schedule'; or, if the body decides for itself how it uses the information, set contract_role: "
+                "independent_controller",
             )
-        if agency.contracted_by:
-            continue
-        for i, basis in enumerate(agency.statutory_basis):
-            if basis.key in LISTED_BODY_PROVISIONS:
-                loaded.report(
-                    f"agency:{agency.id}", ("statutory_basis", i, "key"),
-                    f"a {agency.status} body cannot rely on '{basis.key}': {LISTED_BODY_PROVISIONS[basis.key]}",
-                    hint="a voluntary body needs no statutory basis to share (4.10); if it does this work under "
-                    "contract to a statutory body, set contracted_by (4.8)",
-                )
+        for field in ("uk_gdpr_bases", "special_category_conditions"):
+            if getattr(agency, field):
+                loaded.report(where, (field,), "is ignored: a processor uses its controller's lawful basis and "
+                              "conditions", "warning", hint="remove it, or set contract_role: independent_controller")
 
 
-@rule("UK GDPR Art 6(1)", "public authorities use public task, not legitimate interests, for their functions")
-def lawful_basis_fits_status(loaded: LoadedArea) -> None:
+@rule("UK GDPR Art 6(1), 6(3), 13(1)(d)", "lawful bases are true: public authorities use public task, a legal "
+      "obligation names its law, legitimate interests are stated, consent is not the basis for sharing against a "
+      "refusal")
+def lawful_bases_are_true(loaded: LoadedArea) -> None:
     as_of = _as_of(loaded)
+    register = _register(loaded)
     for agency in loaded.agencies.values():
-        for i, basis in enumerate(agency.uk_gdpr_bases):
-            where, loc = f"agency:{agency.id}", ("uk_gdpr_bases", i)
+        if law.is_processor(agency):
+            continue
+        where = f"agency:{agency.id}"
+        codes = {use.basis for use in agency.uk_gdpr_bases}
+        for i, use in enumerate(agency.uk_gdpr_bases):
+            loc = ("uk_gdpr_bases", i)
+            basis = use.basis
             if agency.status == "statutory" and basis in PUBLIC_AUTHORITY_EXCLUDED:
-                loaded.report(
-                    where, loc,
-                    f"a public authority cannot use {basis} for processing in performance of its tasks "
-                    "(UK GDPR Art 6(1), last paragraph)",
-                    hint="use public_task",
-                )
-            if basis == "recognised_legitimate_interest" and as_of and as_of < SAFEGUARDING_RLI_FROM:
-                loaded.report(
-                    where, loc,
-                    "the recognised legitimate interest basis (UK GDPR Art 6(1)(ea)) came into force on "
-                    f"5 February 2026, after the area's issue date {as_of.isoformat()}",
-                    hint="use legitimate_interests or consent for documents issued before then",
-                )
-            if agency.status != "statutory" and basis == "public_task" and not agency.contracted_by:
-                loaded.report(
-                    where, loc,
-                    f"a {agency.status} body can rely on public task only when it carries out public functions",
-                    "warning", hint="set contracted_by to the statutory body whose functions it carries out",
-                )
+                loaded.report(where, loc, f"a public authority cannot use {basis} for processing in performance of "
+                              "its tasks (UK GDPR Art 6(1), last paragraph)", hint="use public_task")
+            if basis == "recognised_legitimate_interest" and as_of and as_of < law.SAFEGUARDING_RLI_FROM:
+                loaded.report(where, loc, "the recognised legitimate interest basis (UK GDPR Art 6(1)(ea)) came into "
+                              f"force on 5 February 2026, after the area's issue date {as_of.isoformat()}",
+                              hint="use legitimate_interests or consent for documents issued before then")
+            if agency.status != "statutory" and basis == "public_task":
+                loaded.report(where, loc, f"a {agency.status} body can rely on public task only for a task laid down "
+                              "by law or official authority it has been given", "warning",
+                              hint="if it acts on a public body's instructions it is that body's processor "
+                              "(contracted_by); otherwise use consent or recognised_legitimate_interest")
+            if basis == "legal_obligation":
+                if use.obligation is None:
+                    loaded.report(where, (*loc, "obligation"), "legal_obligation must name the law that imposes the "
+                                  "obligation (UK GDPR Art 6(3)); documents never say 'the law says we must' without it",
+                                  hint="e.g. '- basis: legal_obligation' with 'obligation: education-act-1996-s434', "
+                                  "or remove it (public task covers work the law gives you)")
+                elif (entry := register.get(use.obligation)) is not None and not law.relied_on(entry):
+                    loaded.report(where, (*loc, "obligation"), f"'{use.obligation}' is not checked, current law, so "
+                                  "documents cannot name it as the obligation", "warning")
+            elif use.obligation is not None:
+                loaded.report(where, (*loc, "obligation"), f"applies only to legal_obligation, not {basis}")
+            if basis == "legitimate_interests" and use.interests is None:
+                loaded.report(where, (*loc, "interests"), "legitimate interests must be stated: notices must tell "
+                              "people the interests pursued (UK GDPR Art 13(1)(d))",
+                              hint="add interests: e.g. 'keeping the children who use our centres safe'")
+        if agency.status != "statutory" and "consent" in codes and not codes & set(law.SHARES_WITHOUT_AGREEMENT):
+            loaded.report(
+                where, ("uk_gdpr_bases",),
+                "relies only on consent, yet like every panel member it may share without agreement, or against a "
+                "refusal, to protect a child; consent cannot be the lawful basis for that sharing (ICO)",
+                hint="add recognised_legitimate_interest" if as_of is None or as_of >= law.SAFEGUARDING_RLI_FROM
+                else "add legitimate_interests with the interests pursued",
+            )
+
+
+def _entity_where(loaded: LoadedArea, agency: Agency) -> tuple[str, tuple[str, ...]]:
+    if agency.organisation:
+        return f"organisation:{agency.organisation}", ("data_protection_officer",)
+    if agency.legal_entity is not None:
+        return f"agency:{agency.id}", ("legal_entity", "data_protection_officer")
+    return f"agency:{agency.id}", ("contacts", "data_protection_officer")
+
+
+@rule("UK GDPR Art 37", "a public authority designates a data protection officer; any other body names one or a "
+      "data protection lead")
+def data_protection_officer(loaded: LoadedArea) -> None:
+    seen: set[str] = set()
+    for agency in sorted(loaded.agencies.values(), key=lambda a: a.id):
+        entity_id = loaded.entity_id_of(agency.id)
+        entity = loaded.entity_of(agency.id)
+        if entity is None or entity_id in seen or (law.is_processor(agency) and agency.legal_entity is None \
+                and agency.organisation is None and entity.data_protection_officer is None):
+            continue
+        seen.add(entity_id)
+        where, loc = _entity_where(loaded, agency)
+        if where not in loaded.sources:
+            continue
+        if agency.status == "statutory" and entity.data_protection_officer is None:
+            loaded.report(where, loc, "a public authority must designate a data protection officer (UK GDPR "
+                          "Art 37(1)(a))", hint="add data_protection_officer with a role and an email or phone")
+        elif entity.data_protection_officer is None and entity.data_protection_lead is None:
+            loaded.report(where, (*loc[:-1], "data_protection_lead"),
+                          "names no one to answer data protection questions",
+                          hint="a small voluntary or private body that need not appoint a data protection officer "
+                          "(UK GDPR Art 37) names a data_protection_lead instead")
 
 
 @rule("guidance 8.7-8.9; NHS Caldicott principles", "health and social care bodies name a Caldicott guardian")
 def caldicott_guardian(loaded: LoadedArea) -> None:
     for agency in loaded.agencies.values():
-        if agency.sector in HEALTH_SECTORS | SOCIAL_CARE_SECTORS and agency.contacts.caldicott_guardian is None:
+        if (agency.status == "statutory" and agency.sector in HEALTH_SECTORS | SOCIAL_CARE_SECTORS
+                and agency.contacts.caldicott_guardian is None):
             loaded.report(
                 f"agency:{agency.id}", ("contacts",),
                 "a health or social care body must name its Caldicott guardian (contacts.caldicott_guardian)",
@@ -202,18 +309,23 @@ def panel_membership(loaded: LoadedArea) -> None:
                     f"agency:{agency.id}", ("panels", index, "role"),
                     f"claims the chair of '{panel.id}', but the panel names '{panel.chair}' as chair",
                 )
+        if panel.chair in loaded.agencies and law.is_processor(loaded.agencies[panel.chair]):
+            loaded.report(where, ("chair",), f"'{panel.chair}' is a processor: a panel is chaired by a controller")
 
 
-@rule("UK GDPR Art 9; DPA 2018 Sch 1", "a panel sharing special category data names a lawful condition")
-def special_category_condition(loaded: LoadedArea) -> None:
+def _special_panels(loaded: LoadedArea, agency: Agency) -> list[Panel]:
+    return [loaded.panels[s.panel] for s in agency.panels
+            if s.panel in loaded.panels and loaded.panels[s.panel].special_category_data]
+
+
+@rule("UK GDPR Art 9; DPA 2018 Sch 1", "every party that shares special category data has an Art 9 condition for "
+      "each way it shares (with agreement, and without it to protect a child)")
+def special_category_conditions(loaded: LoadedArea) -> None:
     for panel in loaded.panels.values():
-        if panel.special_category_data and not SPECIAL_CATEGORY_CONDITIONS & set(panel.special_category_conditions):
-            loaded.report(
-                f"panel:{panel.id}", ("special_category_conditions",),
-                f"the panel shares {', '.join(panel.special_category_data)} information, which needs a condition "
-                "under UK GDPR Art 9 and, for Art 9(2)(g), a Data Protection Act 2018 Sch 1 condition",
-                hint="e.g. [uk-gdpr-art-9, data-protection-act-2018-sch-1-para-18]",
-            )
+        if panel.special_category_conditions:
+            loaded.report(f"panel:{panel.id}", ("special_category_conditions",),
+                          "is no longer used: each party's Article 9 conditions are decided for that party, from its "
+                          "kind or its own special_category_conditions", "warning", hint="remove it")
         health_members = [a.name for a, _ in loaded.members(panel.id) if a.sector in HEALTH_SECTORS]
         if health_members and "health" not in panel.special_category_data:
             loaded.report(
@@ -222,6 +334,38 @@ def special_category_condition(loaded: LoadedArea) -> None:
                 "information as shared",
                 "warning", hint="add 'health' if health information is discussed",
             )
+    as_of = _as_of(loaded)
+    for agency in loaded.agencies.values():
+        if law.is_processor(agency):
+            continue
+        where = f"agency:{agency.id}"
+        for i, condition in enumerate(agency.special_category_conditions):
+            allowed = law.SCHEDULE_FOR.get(condition.condition)
+            if allowed is not None and condition.schedule is None:
+                loaded.report(where, ("special_category_conditions", i, "schedule"),
+                              f"Article 9(2)({condition.condition}) needs a condition in Schedule 1 to the Data "
+                              "Protection Act 2018", hint=f"e.g. schedule: {sorted(allowed)[0]}")
+            elif allowed is not None and condition.schedule not in allowed:
+                loaded.report(where, ("special_category_conditions", i, "schedule"),
+                              f"'{condition.schedule}' is not a Schedule 1 condition for Article 9(2)"
+                              f"({condition.condition})", hint=f"use one of {', '.join(sorted(allowed))}")
+        panels = _special_panels(loaded, agency)
+        if not (agency.special_category_data or panels):
+            continue
+        codes = [use.basis for use in law.bases_of(agency, as_of or law.SAFEGUARDING_RLI_FROM)]
+        conditions = agency.special_category_conditions or law.default_conditions(agency, codes)
+        ways = law.covers(conditions)
+        with_agreement = "consent" in codes or any(p.consent.approach != "not_sought" for p in panels)
+        if law.WITHOUT_AGREEMENT not in ways:
+            loaded.report(where, ("special_category_conditions",),
+                          "has no Article 9 condition for sharing sensitive information without agreement, as it "
+                          "may to protect a child", hint="add condition g with schedule "
+                          f"{law.PARA_18} (safeguarding of children)")
+        if with_agreement and law.WITH_AGREEMENT not in ways:
+            loaded.report(where, ("special_category_conditions",),
+                          "shares sensitive information with agreement but has no Article 9 condition for that "
+                          "sharing (the safeguarding condition applies only where agreement cannot be sought)",
+                          hint="add condition a (explicit consent), or h or g with a Schedule 1 condition")
 
 
 @rule("guidance 11.3", "a panel of Case Example 19's kind seeks consent in advance")
@@ -241,30 +385,116 @@ def consent_in_advance(loaded: LoadedArea) -> None:
             )
 
 
+@rule("legislation register (purposes)", "a power chosen for a panel, and law a panel names, serve the panel's "
+      "purposes")
+def law_fits_the_panel(loaded: LoadedArea) -> None:
+    register = _register(loaded)
+    nation = _nation(loaded)
+    for panel in loaded.panels.values():
+        where = f"panel:{panel.id}"
+        purposes = law.panel_purposes(panel)
+        if not purposes:
+            loaded.report(where, ("purposes",), "says nothing of what the panel's sharing is for, so no party's power "
+                          "to share can be chosen for it", hint="list its purposes, e.g. [child_protection, "
+                          "safeguarding_welfare]; see 'protocolgen schema panel'")
+            continue
+        for i, key in enumerate(panel.legislation):
+            entry = register.get(key)
+            if entry is not None and not law.serves(entry, purposes):
+                loaded.report(where, ("legislation", i), f"{entry.citation} is for "
+                              f"{_join(law.PURPOSE_NAMES[p] for p in entry.purposes)}, not for this panel's work, so "
+                              "documents leave it out", "warning", hint="remove it, or add the purpose to purposes:")
+        for agency, seat in loaded.members(panel.id):
+            index = agency.panels.index(seat)
+            for j, key in enumerate(seat.powers or ()):
+                entry = register.get(key)
+                if entry is None or law.serves(entry, purposes):
+                    continue
+                instead = law.nearest(register, purposes, _bodies(loaded, agency), nation, exclude=[key])
+                loaded.report(
+                    f"agency:{agency.id}", ("panels", index, "powers", j),
+                    f"{entry.citation} is for {_join(law.PURPOSE_NAMES[p] for p in entry.purposes)}, which is not "
+                    f"what {panel.name} does, so documents leave it out", "warning",
+                    hint=_suggest_instead(instead, "a provision that fits:"),
+                )
+
+
+def _join(items: Iterable[str]) -> str:
+    items = list(items)
+    return ", ".join(items[:-1]) + (" or " if len(items) > 1 else "") + items[-1] if items else ""
+
+
+@rule("UK GDPR Art 26", "joint controllers set out how they split their responsibilities")
+def joint_controllers(loaded: LoadedArea) -> None:
+    for panel in loaded.panels.values():
+        where = f"panel:{panel.id}"
+        if panel.controllers == "joint" and panel.joint_arrangement is None:
+            loaded.report(where, ("joint_arrangement",), "joint controllers must set out their respective "
+                          "responsibilities, and make the essence available to families (UK GDPR Art 26)",
+                          hint="add joint_arrangement: with summary, contact_point and responsibilities")
+        elif panel.controllers == "separate" and panel.joint_arrangement is not None:
+            loaded.report(where, ("joint_arrangement",), "applies only when controllers: joint", "warning")
+        arrangement = panel.joint_arrangement
+        if arrangement is None or panel.controllers != "joint":
+            continue
+        members = {a.id for a, _ in loaded.members(panel.id)}
+        named = [(("joint_arrangement", "contact_point"), arrangement.contact_point)]
+        named += [(("joint_arrangement", "responsibilities", i, "party"), r.party)
+                  for i, r in enumerate(arrangement.responsibilities)]
+        for loc, ident in named:
+            if ident in loaded.agencies and ident not in members:
+                loaded.report(where, loc, f"'{ident}' does not sit on this panel")
+
+
+@rule("UK GDPR Art 35; ICO data sharing code", "a panel says where its data protection impact assessment is recorded")
+def panel_dpia(loaded: LoadedArea) -> None:
+    for panel in loaded.panels.values():
+        if panel.dpia is None:
+            loaded.report(f"panel:{panel.id}", ("dpia",), "does not say where the panel's data protection impact "
+                          "assessment is recorded; sharing sensitive information about children between agencies is "
+                          "likely to need one (UK GDPR Art 35)", "warning",
+                          hint="add dpia: its reference, who holds it and when it was last reviewed")
+
+
+@rule("UK GDPR Art 13(1)(f), 14(1)(f)", "a service says whether it sends personal data outside the UK")
+def transfers_stated(loaded: LoadedArea) -> None:
+    for agency in loaded.agencies.values():
+        if agency.transfers_outside_uk is None and not law.is_processor(agency):
+            loaded.report(f"agency:{agency.id}", ("transfers_outside_uk",), "does not say whether personal data "
+                          "goes outside the UK; its notice will say that it does not", "warning",
+                          hint="write transfers_outside_uk: none, or list each transfer with its safeguard")
+
+
 def _cited(loaded: LoadedArea) -> list[tuple[str, tuple[str | int, ...], str]]:
-    cites: list[tuple[str, tuple[str | int, ...], str]] = [
-        (f"agency:{a.id}", ("statutory_basis", i, "key"), b.key)
-        for a in loaded.agencies.values()
-        for i, b in enumerate(a.statutory_basis)
-    ]
+    cites: list[tuple[str, tuple[str | int, ...], str]] = []
+    for a in loaded.agencies.values():
+        where = f"agency:{a.id}"
+        cites += [(where, ("statutory_basis", i, "key"), b.key) for i, b in enumerate(a.statutory_basis)]
+        cites += [(where, ("uk_gdpr_bases", i, "obligation"), u.obligation) for i, u in enumerate(a.uk_gdpr_bases)
+                  if u.obligation]
+        cites += [(where, ("panels", i, "powers", j), k) for i, s in enumerate(a.panels) for j, k in
+                  enumerate(s.powers or ())]
     for p in loaded.panels.values():
-        cites += [(f"panel:{p.id}", ("special_category_conditions", i), k) for i, k in enumerate(p.special_category_conditions)]
         cites += [(f"panel:{p.id}", ("legislation", i), k) for i, k in enumerate(p.legislation)]
     return cites
 
 
-@rule("legislation register", "a profile citing a repealed, not yet in force, unchecked or other-nation provision is warned")
+@rule("legislation register", "a profile citing a repealed, dormant, not yet in force, unchecked or other-nation "
+      "provision is warned")
 def cited_provisions_current(loaded: LoadedArea) -> None:
     as_of = _as_of(loaded)
-    register = loaded.register.as_of(as_of) if as_of else loaded.register
-    nation = loaded.area.nation if loaded.area else None
+    register = _register(loaded)
+    nation = _nation(loaded)
     for where, loc, key in _cited(loaded):
         entry = register.get(key)
         if entry is None:
             continue
         if entry.status == "repealed":
-            instead = ", ".join(f"{r.key} ({r.citation})" for r in register.replacements(key)) or "its successor"
+            instead = ", ".join(f"{r.key} ({r.citation})" for r in loaded.register.replacements(key)) or "its successor"
             loaded.report(where, loc, f"'{key}' ({entry.citation}) is repealed", "warning", hint=f"cite instead: {instead}")
+        elif entry.status == "dormant":
+            loaded.report(where, loc, f"'{key}' ({entry.citation}) is on the statute book but has no effect, so "
+                          "documents leave it out", "warning", hint=entry.status_note or "remove it")
         elif entry.status == "not_yet_in_force":
             loaded.report(
                 where, loc, f"'{key}' ({entry.citation}) is enacted but not yet in force"
@@ -276,17 +506,22 @@ def cited_provisions_current(loaded: LoadedArea) -> None:
                 where, loc, f"'{key}' is not yet checked in the register, so documents leave it out", "warning",
                 hint="check it on legislation.gov.uk and set verified: true in the area's legislation.yaml",
             )
-        other_nation = {"england": "Wales", "wales": "England"}.get(nation or "")
-        if nation and other_nation and entry.extent == other_nation:
-            equivalent = NATIONAL_EQUIVALENTS.get(key)
+        other_nation = {"england": "Wales", "wales": "England"}.get(nation)
+        if other_nation and entry.extent == other_nation:
+            agency = loaded.agencies.get(where.partition(":")[2]) if where.startswith("agency:") else None
+            bodies = _bodies(loaded, agency) if agency else frozenset({"anyone"})
+            instead = law.nearest(register, entry.purposes, bodies, nation, NATIONAL_EQUIVALENTS.get(key), [key]) \
+                if entry.purposes else register.get(NATIONAL_EQUIVALENTS.get(key, ""))
             loaded.report(
                 where, loc, f"'{key}' applies only in {other_nation}, but this area is in {nation.title()}",
-                "warning", hint=f"the nearest provision here is {equivalent}" if equivalent in register else "",
+                "warning", hint=_suggest_instead(instead, "the nearest provision here is"),
             )
 
 
-@rule("completeness", "an agency that sits on no panel is noted")
+@rule("completeness", "an agency that sits on no panel is noted (in an area that has panels)")
 def agency_on_a_panel(loaded: LoadedArea) -> None:
+    if not loaded.panels and not any(key.startswith("panel:") for key in loaded.sources):
+        return  # a body on its own (no partnership): its own notice and consent form are all it needs
     for agency in loaded.agencies.values():
         if not agency.panels:
             loaded.report(
@@ -297,6 +532,7 @@ def agency_on_a_panel(loaded: LoadedArea) -> None:
 
 ADVICE = {
     "repealed": "repealed; cite instead: {instead}",
+    "dormant": "on the statute book but of no effect; documents leave it out",
     "amended": "in force as amended; check that the profile's wording still fits the current text",
     "partly_repealed": "partly repealed; check that the part relied on is still in force",
     "not_yet_in_force": "enacted but not yet in force; it cannot be relied on yet",
