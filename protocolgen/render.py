@@ -82,6 +82,18 @@ def raw(value: object) -> MdSafe:
     return MdSafe(str(value))
 
 
+_ITEM = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def covers(item: str) -> MdSafe:
+    """A block attribute line that tags the heading after it with ``cov-<item>``: the coverage report finds the
+    sections a document must have by these ids, and the writers make them bookmarks (Word) and ids (HTML)."""
+    if not _ITEM.match(str(item)):
+        raise ValueError(f"covers(): '{item}' is not a valid item name (lower-case letters, digits, hyphens)")
+    # The attribute line must start a block of its own, whatever the line before it ends with.
+    return MdSafe("\n{#cov-" + str(item) + "}")
+
+
 SECTOR_NAMES = {
     "childrens_social_care": "children's social care",
     "police": "police",
@@ -166,7 +178,7 @@ class Renderer:
             keep_trailing_newline=True,
         )
         self.env.filters.update(FILTERS)
-        self.env.globals.update(link=link, MdSafe=MdSafe)
+        self.env.globals.update(link=link, MdSafe=MdSafe, covers=covers)
 
     def fingerprint(self, name: str) -> str:
         """A hash of the template and every partial beside it (``_*.j2``), wherever each is found."""

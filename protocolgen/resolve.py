@@ -154,7 +154,8 @@ class Party:
     processing_contract: str | None
     powers: tuple[Power, ...]
     sharing_basis: SharingBasis
-    gdpr_bases: tuple[LawfulBasis, ...]
+    gdpr_bases: tuple[LawfulBasis, ...]  # its own; none for a processor
+    controller_bases: tuple[LawfulBasis, ...]  # those of whoever answers for its information (itself or the controller)
     special_conditions: tuple[Condition, ...]
     rights: tuple[Right, ...]
     criminal_offence_data: bool
@@ -383,7 +384,7 @@ def _party(agency: Agency, seat: Membership | None, loaded: LoadedArea, register
         agency=agency, entity=entity, controller=controller, controller_role=role,
         role=seat.role if seat else None, representative=seat.representative if seat else None,
         contractor=contractor, processing_contract=agency.processing_contract if processor else None,
-        powers=powers, sharing_basis=sharing, gdpr_bases=() if processor else bases,
+        powers=powers, sharing_basis=sharing, gdpr_bases=() if processor else bases, controller_bases=bases,
         special_conditions=() if processor else _conditions(agency, codes, register),
         rights=law.rights(codes, source.status == "statutory"),
         criminal_offence_data=agency.criminal_offence_data, law_enforcement=agency.law_enforcement_processing,

@@ -4,8 +4,12 @@
 
 - ``north-council``: the council's children's social care (statutory, chairs the panel);
 - ``north-health``: an NHS community trust (statutory, health, with a Caldicott guardian);
-- ``north-youth-trust``: a youth charity (voluntary, no statutory basis, relies on consent);
+- ``north-youth-trust``: a youth charity (voluntary, no statutory basis, shares with agreement and, to protect a
+  child, on the recognised legitimate interest);
 - ``panels/early-help.yaml``: an early help panel that all three sit on.
+
+Each agency is its own legal entity (``legal_entity``, with the data protection officer or lead) and says it
+sends nothing outside the UK; the panel says where its DPIA is.
 
 Tests change one thing with ``edit(root, rel, change)`` (``change`` gets the parsed mapping and edits it in
 place) or ``write_text(root, rel, text)`` for text that ``yaml.safe_dump`` could not produce (syntax errors,
@@ -56,8 +60,14 @@ def agency(ident: str, name: str, sector: str, status: str, **extra: Any) -> dic
         "sector": sector,
         "status": status,
         "description": f"{name} works with children and families in North.",
+        "legal_entity": {
+            "name": name,
+            "data_protection_officer" if status == "statutory" else "data_protection_lead":
+                contact("Data Protection Officer" if status == "statutory" else "Data Protection Lead",
+                        f"dpo@{ident}.example"),
+        },
+        "transfers_outside_uk": "none",
         "contacts": {
-            "data_protection_officer": contact("Data Protection Officer", f"dpo@{ident}.example"),
             "safeguarding_lead": contact("Designated Safeguarding Lead", f"safeguarding@{ident}.example"),
         },
         "records": {
@@ -105,7 +115,7 @@ def health() -> dict[str, Any]:
 def charity() -> dict[str, Any]:
     return agency(
         "north-youth-trust", "North Youth Trust", "voluntary_community", "voluntary",
-        uk_gdpr_bases=["consent"],
+        uk_gdpr_bases=["consent", "recognised_legitimate_interest"],
         panels=[{"panel": "early-help", "role": "member", "representative": "Youth Work Manager"}],
     )
 
@@ -131,7 +141,7 @@ def panel() -> dict[str, Any]:
         "meeting_frequency": "every two weeks",
         "how_families_are_told": "The lead professional tells the family the panel's decision.",
         "special_category_data": ["health"],
-        "special_category_conditions": ["uk-gdpr-art-9", "data-protection-act-2018-sch-1-para-18"],
+        "dpia": "North Council DPIA 2026-01, held by the Information Governance Team",
     }
 
 
