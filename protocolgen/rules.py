@@ -28,6 +28,13 @@ NATIONAL_EQUIVALENTS = {
 }
 NATIONAL_EQUIVALENTS |= {wales: england for england, wales in NATIONAL_EQUIVALENTS.items()}
 PUBLIC_AUTHORITY_EXCLUDED = ("legitimate_interests", "recognised_legitimate_interest")
+# Provisions that give anyone a power a voluntary or private body never needs: claiming one in a profile would
+# print a statutory footing that adds nothing and misleads (it is not a relevant authority under s115).
+NO_POWER_NEEDED = {
+    "crime-and-disorder-act-1998-s115": "section 115 lets anyone disclose to a relevant authority (the police, the "
+    "council and others the Act lists); a voluntary or private body needs no statutory power to do that, and is "
+    "not itself a relevant authority",
+}
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,10 @@ def provisions_fit_the_body(loaded: LoadedArea) -> None:
                   for j, key in enumerate(seat.powers or ())]
         for loc, key in cited:
             entry = register.get(key)
+            if entry is not None and agency.status != "statutory" and key in NO_POWER_NEEDED:
+                loaded.report(where, loc, f"a {agency.status} body does not rely on '{key}': {NO_POWER_NEEDED[key]} "
+                              "(guidance 4.10)", hint="remove it; its lawful basis under the UK GDPR is what matters")
+                continue
             if entry is None or law.laid_on_role(entry, bodies) is not None:
                 continue
             instead = law.nearest(register, entry.purposes, bodies, _nation(loaded),
