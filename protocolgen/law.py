@@ -249,7 +249,7 @@ def rights(codes: Iterable[str], statutory: bool) -> tuple[Right, ...]:
     The right to object applies only to public task and (recognised) legitimate interests; portability only to
     consent and contract; withdrawing consent only to consent. Erasure is phrased for the body's own position."""
     codes = set(codes)
-    keep = ("we need the record to carry out our public tasks, or the law says we must keep it" if statutory else
+    keep = ("we need the record to carry out our public tasks, or where a law requires us to keep it" if statutory else
             "we must keep the record to meet a legal duty or for a legal claim, or we have a strong reason to keep "
             "it, such as keeping a child safe")
     out = [

@@ -73,6 +73,10 @@ def _bodies(loaded: LoadedArea, agency: Agency) -> frozenset[BodyType]:
     return law.body_types(agency, loaded.entity_of(agency.id), _nation(loaded))
 
 
+def _other_nation(loaded: LoadedArea) -> str:
+    return {"england": "Wales", "wales": "England"}.get(_nation(loaded), "")
+
+
 def _register(loaded: LoadedArea) -> Mapping[str, LegislationEntry]:
     as_of = _as_of(loaded)
     return loaded.register.as_of(as_of) if as_of else loaded.register
@@ -116,8 +120,8 @@ def provisions_fit_the_body(loaded: LoadedArea) -> None:
                 loaded.report(where, loc, f"a {agency.status} body does not rely on '{key}': {NO_POWER_NEEDED[key]} "
                               "(guidance 4.10)", hint="remove it; its lawful basis under the UK GDPR is what matters")
                 continue
-            if entry is None or law.laid_on_role(entry, bodies) is not None:
-                continue
+            if entry is None or law.laid_on_role(entry, bodies) is not None or entry.extent == _other_nation(loaded):
+                continue  # (law of the other nation is reported once, by cited_provisions_current)
             instead = law.nearest(register, entry.purposes, bodies, _nation(loaded),
                                   NATIONAL_EQUIVALENTS.get(key), exclude=[key])
             if agency.status != "statutory":
@@ -406,8 +410,9 @@ def law_fits_the_panel(loaded: LoadedArea) -> None:
         purposes = law.panel_purposes(panel)
         if not purposes:
             loaded.report(where, ("purposes",), "says nothing of what the panel's sharing is for, so no party's power "
-                          "to share can be chosen for it", hint="list its purposes, e.g. [child_protection, "
-                          "safeguarding_welfare]; see 'protocolgen schema panel'")
+                          "to share can be chosen for it and the protocol will list none", "warning",
+                          hint="list its purposes, e.g. [child_protection, safeguarding_welfare]; see "
+                          "'protocolgen schema panel'")
             continue
         for i, key in enumerate(panel.legislation):
             entry = register.get(key)

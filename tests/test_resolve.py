@@ -38,9 +38,13 @@ def _jobs(area: Path, **kwargs):  # type: ignore[no-untyped-def]
 def test_one_job_per_document_in_a_stable_order(area: Path) -> None:
     first = [job.id for job in resolve(load_area(area))]
     assert first == [job.id for job in resolve(load_area(area))]
-    panels = len(list((area / "panels").glob("*.yaml")))
-    agencies = len(list((area / "agencies").glob("*.yaml")))
-    assert len(first) == 3 * panels + 2 * agencies
+    loaded = load_area(area)
+    seeking = sum(p.consent.approach != "not_sought" for p in loaded.panels.values())
+    processors = sum(a.contracted_by is not None and a.contract_role != "independent_controller"
+                     for a in loaded.agencies.values())
+    # per panel: protocol, notice, young people's version, decision record, and a consent form if it asks;
+    # per agency: notice, and a consent form unless it is a processor (its controller asks)
+    assert len(first) == 4 * len(loaded.panels) + seeking + 2 * len(loaded.agencies) - processors
 
 
 def test_sharing_basis_follows_status_and_contract(area: Path) -> None:
@@ -48,9 +52,15 @@ def test_sharing_basis_follows_status_and_contract(area: Path) -> None:
     parties = {p.agency.id: p for p in jobs["panels/youth-crime-prevention/protocol"].context["parties"]}
     assert parties["fenmoor-police"].sharing_basis == "statutory_gateway"  # s115 is a gateway
     assert parties["the-landing-drop-in"].sharing_basis == "none_needed"
-    assert parties["quayside-leisure"].sharing_basis == "contracted"
+    # an independent controller under contract shares on its own footing, and names whose work it does
+    assert parties["quayside-leisure"].sharing_basis == "none_needed"
+    assert parties["quayside-leisure"].controller_role == "controller"
     assert parties["quayside-leisure"].contractor.id == "westmarsh-youth-service"
     assert [b.code for b in parties["fenmoor-police"].gdpr_bases][0] == "public_task"
+    conference = {p.agency.id: p for p in jobs["panels/child-protection-conference/protocol"].context["parties"]}
+    interpreter = conference["clearword-interpreting"]
+    assert interpreter.sharing_basis == "processor" and interpreter.gdpr_bases == () and interpreter.powers == ()
+    assert interpreter.controller.name == "Westmarsh Borough Council"
 
 
 def test_recognised_legitimate_interest_only_once_in_force(area: Path) -> None:
@@ -71,7 +81,7 @@ def test_a_welsh_area_never_presents_english_only_law_as_a_basis(area: Path) -> 
         assert all(entry.extent != "England" for entry in job.context["law"].values()), job.id
         parties = job.context.get("parties") or (job.context["agency"],)
         for party in parties:
-            assert all(c.entry.extent != "England" for c in party.gateways), (job.id, party.agency.id)
+            assert all(w.entry.extent != "England" for w in party.powers), (job.id, party.agency.id)
     assert "ssw-wales-act-2014-s130" in jobs["panels/complex-needs/protocol"].context["law"]
 
 
@@ -108,6 +118,6 @@ def test_user_templates_override_bundled_ones_in_a_build(area: Path, tmp_path: P
                                        "--only", "agency:the-landing-drop-in", "--emit-markdown"])
     assert result.exit_code == 0, result.output
     form = (out / "agencies" / "the-landing-drop-in" / "consent-form.md").read_text(encoding="utf-8")
-    assert form == "# Our own form\n\nFor The Landing Teenage Drop-in, issued 1 April 2026.\n"
+    assert form == "# Our own form\n\nFor The Landing Teenage Drop-in, issued 1 July 2026.\n"
     notice = (out / "agencies" / "the-landing-drop-in" / "privacy-notice.md").read_text(encoding="utf-8")
     assert "Our own form" not in notice and len(notice) > 2000
