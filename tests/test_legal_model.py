@@ -29,8 +29,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "agency_profiles"
 
 def render_all(area: Path) -> dict[str, str]:
     renderer = Renderer()
-    return {job.id: renderer.render(job.template, {**job.context, "doc": job.doc}) for job in resolve(load_area(area))
-            if job.kind not in ("consent-form", "panel-consent-form", "decision-record")}  # TODO(forms): all kinds
+    return {job.id: renderer.render(job.template, {**job.context, "doc": job.doc}) for job in resolve(load_area(area))}
 
 
 @cache
