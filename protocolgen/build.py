@@ -1,4 +1,5 @@
-"""Build: runs the stages (load, validate, resolve, render, write, record). The only module that knows them all.
+"""Build: runs the stages (load, validate, resolve, render, write, record). The only module that knows them all;
+the reports it writes (change report, index page) are made in ``reports``.
 
 The build gathers every document in memory before it writes any; then it writes each changed file
 atomically, and the manifest last. A journal of the hashes about to be written lets a build killed midway
@@ -8,9 +9,7 @@ recognise its own files on the next run, so they are not mistaken for hand edits
 from __future__ import annotations
 
 import dataclasses
-import html
 import json
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .area import LoadedArea, load_area
+from .area import load_area
 from .errors import Diagnostic, OutputProblem, TemplateProblem
 from .manifest import (
     JOURNAL_NAME,
@@ -34,6 +33,7 @@ from .manifest import (
     summarise_inputs,
 )
 from .render import Renderer, bundled_templates, long_date
+from .reports import DocChange, Names, changes_markdown, index_html, sentence
 from .resolve import DocInfo, HistoryRow, Job, recording, resolve
 
 if TYPE_CHECKING:  # the Word writer is imported only when a build runs: validation stays quick
@@ -59,15 +59,6 @@ class BuildOptions:
     as_of: date | None = None
     force: bool = False
     strict: bool = False
-
-
-@dataclass
-class DocChange:
-    id: str
-    title: str
-    old_version: str | None
-    new_version: str
-    reasons: list[str]
 
 
 @dataclass
@@ -199,7 +190,7 @@ class _Planner:
     """Decides, document by document, whether to write and what: the gather phase of a build."""
 
     def __init__(self, options: BuildOptions, manifest: Manifest, inputs: _Inputs, renderer: Renderer,
-                 writer: DocxWriter, result: BuildResult, names: _Names):
+                 writer: DocxWriter, result: BuildResult, names: Names):
         self.options, self.manifest, self.inputs = options, manifest, inputs
         self.renderer, self.writer, self.result, self.names = renderer, writer, result, names
 
@@ -229,7 +220,7 @@ class _Planner:
             history_rows = [{"version": version, "date": job.doc.issue_date.isoformat(), "summary": "First issue"}]
         else:
             reasons, version = explain(old.inputs, summary) or ["content changed"], next_version(old.version)
-            summary_text = _sentence([self.names.plain(reason) for reason in reasons])
+            summary_text = sentence([self.names.plain(reason) for reason in reasons])
             row = {"version": version, "date": job.doc.issue_date.isoformat(), "summary": summary_text}
             history_rows = [*old.history, row]
             doc = dataclasses.replace(doc, version=version,
@@ -292,7 +283,7 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
 
     # 1. Gather: decide and render every document in memory; nothing is written yet.
     planner = _Planner(options, manifest, _Inputs(renderer, options.reference_docx), renderer, writer, result,
-                       _Names(loaded))
+                       Names(loaded))
     planned = []
     for job in progress(jobs) if progress else jobs:
         item = planner.plan(job)
@@ -325,7 +316,7 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     assert area is not None  # load_area raised if the area could not be loaded
     reports: dict[str, bytes] = {}
     if result.changes:
-        report_md = changes_markdown(result.changes, area.name, area.issue_date, _Names(loaded))
+        report_md = changes_markdown(result.changes, area.name, area.issue_date, Names(loaded))
         meta = DocMeta(title=f"{area.name}: changes to documents", subject="What changed in this build",
                        author=area.issuing_body, keywords=("changes",), created=area.issue_date,
                        version="1.0", issue_date_text=long_date(area.issue_date), numbered_headings=False)
@@ -391,98 +382,3 @@ def _differs(path: Path, data: bytes) -> bool:
 
 def _json(value: dict) -> bytes:
     return (json.dumps(value, indent=1, sort_keys=True) + "\n").encode("utf-8")
-
-
-class _Names:
-    """Turns the ids in a reason ('legislation crime-and-disorder-act-1998-s115: title changed') into the
-    names a reader knows ('Crime and Disorder Act 1998, section 115: title changed')."""
-
-    _ID = re.compile(r"^(legislation|agency|panel) ([a-z0-9-]+)(?=:)")
-
-    def __init__(self, loaded: LoadedArea):
-        self.names = {("legislation", k): e.citation for k, e in loaded.register.items()}
-        self.names |= {("agency", k): a.name for k, a in loaded.agencies.items()}
-        self.names |= {("panel", k): p.name for k, p in loaded.panels.items()}
-
-    def plain(self, reason: str, keep_id: bool = False) -> str:
-        def name(match: re.Match[str]) -> str:
-            known = self.names.get((match.group(1), match.group(2)))
-            if known is None:
-                return match.group(0)
-            return f"{known} ({match.group(2)})" if keep_id else known
-
-        return self._ID.sub(name, reason)
-
-
-def _sentence(reasons: list[str]) -> str:
-    text = "; ".join(reasons)
-    return text[0].upper() + text[1:] + "."
-
-
-def changes_markdown(changes: list[DocChange], area_name: str, issued: date, names: _Names) -> str:
-    """The change report: what changed in each document since the last build, for re-circulation."""
-    from .render import md_escape
-
-    changed = sorted((c for c in changes if c.old_version), key=lambda c: c.id)
-    new = sorted((c for c in changes if not c.old_version), key=lambda c: c.id)
-    lines = [
-        (f"This report lists the documents of {md_escape(area_name)} that this build created or changed "
-         f"(documents dated {long_date(issued)})."),
-        "",
-    ]
-    if changed:
-        lines += ["# Changed documents", "",
-                  ("Each of these documents has a new version. Send it to its signatories again where its "
-                   "content changed in substance."), ""]
-        for change in changed:
-            lines += [f"## {md_escape(change.title)}", "",
-                      (f"File {md_escape(change.id)}, version {change.old_version} to {change.new_version}. "
-                       "What changed:"), ""]
-            lines += [f"- {md_escape(names.plain(reason, keep_id=True))}" for reason in change.reasons]
-            lines.append("")
-    if new:
-        lines += ["# New documents", "", "| Document | File | Version |", "|---|---|---|"]
-        lines += [f"| {md_escape(c.title)} | {md_escape(c.id)} | {c.new_version} |" for c in new]
-        lines.append("")
-    return "\n".join(lines)
-
-
-def index_html(manifest: Manifest, area_name: str) -> str:
-    """A page linking every document, grouped by panel and by agency."""
-    groups: dict[str, list[str]] = {}
-    for doc_id in sorted(manifest.documents):
-        folder = doc_id.rsplit("/", 1)[0]
-        groups.setdefault(folder, []).append(doc_id)
-    esc = html.escape
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en-GB">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{esc(area_name)}: documents</title>",
-        ("<style>body{font-family:Arial,Helvetica,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;"
-         "line-height:1.5;color:#1b1b1b}h2{margin-top:2rem;border-bottom:1px solid #ccc}a{color:#1d4f91}</style>"),
-        "</head>",
-        "<body>",
-        "<main>",
-        f"<h1>{esc(area_name)}: documents</h1>",
-    ]
-    for section, label in (("panels", "Panels"), ("agencies", "Agencies")):
-        folders = [f for f in groups if f.startswith(section + "/")]
-        if not folders:
-            continue
-        parts.append(f"<h2>{label}</h2>")
-        for folder in folders:
-            first = manifest.documents[groups[folder][0]]
-            parts.append(f"<h3>{esc(first.group or folder.split('/', 1)[1])}</h3>")
-            parts.append("<ul>")
-            for doc_id in groups[folder]:
-                record = manifest.documents[doc_id]
-                for rel in sorted(record.files):
-                    fmt = "Word" if rel.endswith(".docx") else "web page"
-                    parts.append(f'<li><a href="{esc(rel)}">{esc(record.title or rel)}</a> '
-                                 f"({fmt}, version {esc(record.version)})</li>")
-            parts.append("</ul>")
-    parts += ["</main>", "</body>", "</html>", ""]
-    return "\n".join(parts)
