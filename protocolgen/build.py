@@ -18,7 +18,20 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .area import load_area
-from .errors import Diagnostic, OutputProblem, TemplateProblem
+from .changes import Change, describe, is_major
+from .errors import Diagnostic, OutputProblem, ProtocolgenError, TemplateProblem
+from .lifecycle import (
+    ISSUED_DIR,
+    Snapshot,
+    draft_doc,
+    draft_version,
+    issue_doc,
+    issued_doc,
+    issued_on,
+    issued_version,
+    read_snapshot,
+    snapshot_files,
+)
 from .manifest import (
     JOURNAL_NAME,
     MANIFEST_NAME,
@@ -27,14 +40,15 @@ from .manifest import (
     atomic_write,
     explain,
     fingerprint,
-    next_version,
     read_journal,
     sha256,
     summarise_inputs,
 )
 from .render import Renderer, bundled_templates, long_date
-from .reports import DocChange, Names, changes_markdown, index_html, sentence
-from .resolve import DocInfo, HistoryRow, Job, recording, resolve
+from .reports import DocChange, Names, changes_markdown, index_html, pending_changes, sentence
+from .resolve import DocInfo, Job, recording, resolve
+from .signoff import SignoffRegister, load_register
+from .signoff import progress as progress_of
 
 if TYPE_CHECKING:  # the Word writer is imported only when a build runs: validation stays quick
     from .write import DocMeta, DocxWriter
@@ -59,6 +73,8 @@ class BuildOptions:
     as_of: date | None = None
     force: bool = False
     strict: bool = False
+    issue: bool = False  # `protocolgen issue`: issue the current drafts instead of building
+    issue_date: date | None = None  # the day they are issued; None: the area's issue date
 
 
 @dataclass
@@ -92,23 +108,29 @@ def render_recording(job: Job, renderer: Renderer, doc: DocInfo) -> tuple[str, d
     return markdown, {key: sorted(fields) for key, fields in sorted(cited.items())}
 
 
-def doc_meta(job: Job, doc: DocInfo) -> DocMeta:
+def doc_meta(job: Job, doc: DocInfo, markdown: str = "") -> DocMeta:
     from .write import DocMeta
 
     area = job.context["area"]
     keywords = [area.name, KIND_LABELS[job.kind], "information sharing", "safeguarding children"]
     if "panel" in job.context:
         keywords.insert(1, job.context["panel"].name)
+    # The files say what they are even without the manifest: id, version, status and a hash of the content.
+    custom = (("protocolgen-document", job.id), ("protocolgen-version", doc.version),
+              ("protocolgen-status", doc.status), ("protocolgen-content", sha256(markdown)))
     return DocMeta(
         title=doc.title,
         subject=str(job.context["subject"]),
         author=area.issuing_body,
         keywords=tuple(keywords),
-        created=area.issue_date,
+        created=doc.issue_date,  # the version's own date: an issued document keeps the day it was issued
         version=doc.version,
         issue_date_text=long_date(doc.issue_date),
         reference=doc.reference,
         numbered_headings=job.kind == "protocol",
+        marking=doc.marking,
+        status_label="DRAFT" if doc.status == "draft" else "",
+        custom=custom,
     )
 
 
@@ -124,18 +146,23 @@ class _Inputs:
         self.reference_hash = sha256((reference or bundled_templates() / "reference.docx").read_bytes())
         self._template: dict[str, str] = {}
 
-    def of(self, job: Job, cites: dict[str, list[str]] | None) -> dict:
-        """The fingerprinted inputs. Of the register entries in scope, only the fields the document printed
-        count (every field, when that is not yet known); the scope itself is recorded by key."""
-        if job.template not in self._template:
-            self._template[job.template] = self.renderer.fingerprint(job.template)
+    def values(self, job: Job, cites: dict[str, list[str]] | None) -> dict:
+        """The input values that count. Of the register entries in scope, only the fields the document printed
+        (every field, when that is not yet known)."""
         chosen = {}
         for name, value in job.inputs.items():
             if not name.startswith("legislation:") or cites is None:
                 chosen[name] = value
             elif (fields := cites.get(name.split(":", 1)[1])) is not None:
                 chosen[name] = {f: value.get(f) for f in fields}
-        summary = summarise_inputs(chosen)
+        return chosen
+
+    def of(self, job: Job, cites: dict[str, list[str]] | None) -> dict:
+        """The fingerprinted inputs: a hash per field of each value that counts; the register entries in scope
+        by key; the template, house style and protocolgen."""
+        if job.template not in self._template:
+            self._template[job.template] = self.renderer.fingerprint(job.template)
+        summary = summarise_inputs(self.values(job, cites))
         summary["legislation-in-scope"] = sorted(n.split(":", 1)[1] for n in job.inputs if n.startswith("legislation:"))
         summary.update(template=self._template[job.template], reference_docx=self.reference_hash,
                        protocolgen=__version__)
@@ -177,6 +204,10 @@ def status(options: BuildOptions) -> tuple[list[StaleDoc], list[str], list[Diagn
     return stale, edited, loaded.warnings
 
 
+class NotReady(ProtocolgenError):
+    """``issue`` was asked to issue documents that are not current drafts (not built, or changed since)."""
+
+
 @dataclass
 class _Planned:
     """A document the build will (re)write: its manifest record and the bytes of each file."""
@@ -187,54 +218,134 @@ class _Planned:
 
 
 class _Planner:
-    """Decides, document by document, whether to write and what: the gather phase of a build."""
+    """Decides, document by document, whether to write and what: the gather phase of a build.
+
+    A build renders drafts (``_draft``) or, where a document reads as its last issued version, that version;
+    ``issue`` (``options.issue``) renders each current draft as issued (``_issue``)."""
 
     def __init__(self, options: BuildOptions, manifest: Manifest, inputs: _Inputs, renderer: Renderer,
-                 writer: DocxWriter, result: BuildResult, names: Names):
+                 writer: DocxWriter, result: BuildResult, names: Names, issue_date: date | None = None):
         self.options, self.manifest, self.inputs = options, manifest, inputs
         self.renderer, self.writer, self.result, self.names = renderer, writer, result, names
+        self.issue_date = issue_date
+        self.not_ready: list[str] = []  # issue only: why a document cannot be issued
 
     def plan(self, job: Job) -> _Planned | None:
         old = self.manifest.documents.get(job.id)
+        if self.issue_date is not None:
+            return self._issue(job, old, self.issue_date)
         files_ok = old is not None and all((self.options.out_dir / rel).exists() for rel in _outputs(job))
         wants_markdown = self.options.emit_markdown
         if old is not None and files_ok and not wants_markdown and old.fingerprint == fingerprint(
             self.inputs.of(job, old.cites)
         ):
             return None  # nothing it depends on has changed
-        history = tuple(HistoryRow(h["version"], date.fromisoformat(h["date"]), h["summary"])
-                        for h in (old.history if old else []))
-        doc = dataclasses.replace(job.doc, version=old.version if old else "1.0", history=history)
-        markdown, cited = render_recording(job, self.renderer, doc)
+        if old is not None and old.issued:
+            doc = issued_doc(job, old)
+            markdown, cited = render_recording(job, self.renderer, doc)
+            if sha256(markdown) == old.issued["content"]:
+                # It reads as its last issued version (nothing it prints changed, or a change was undone).
+                summary = self.inputs.of(job, cited)
+                record = dataclasses.replace(
+                    old, fingerprint=fingerprint(summary), content=sha256(markdown), version=str(old.issued["version"]),
+                    inputs=summary, cites=cited, status="issued", changes=[], change_kind="",
+                    signatories=_signatories(job))
+                self.manifest.documents[job.id] = record
+                if old.status == "issued" and files_ok and not wants_markdown:
+                    return None
+                return self._planned(job, record, doc, markdown)
+        else:
+            # Never issued: the draft of 1.0; one rendering tells which register fields it prints.
+            markdown, cited = render_recording(job, self.renderer, draft_doc(job, None, "1.0", ""))
+        return self._draft(job, old, cited, markdown, files_ok)
+
+    def _draft(self, job: Job, old: Record | None, cited: dict[str, list[str]], markdown: str,
+               files_ok: bool) -> _Planned | None:
         summary = self.inputs.of(job, cited)
-        if old is not None and sha256(markdown) == old.content:
-            # The document reads as before: same version. Record the new fingerprint, and write only what
-            # is missing (a deleted file comes back byte for byte) or asked for (--emit-markdown).
-            record = dataclasses.replace(old, fingerprint=fingerprint(summary), inputs=summary, cites=cited)
+        changes: list[Change] = []
+        if old is not None and old.issued:
+            changes = self._since_issue(job, old, cited, summary)
+            version = draft_version(old, is_major(changes))
+            doc = draft_doc(job, old, version, _history_summary(changes))
+            markdown = render_markdown(job, self.renderer, doc)
+            kind = "major" if is_major(changes) else "minor"
+        else:
+            version, doc, kind = "1.0", draft_doc(job, None, "1.0", ""), "new"
+        record = Record(fingerprint(summary), sha256(markdown), version, old.history if old else [], summary, {},
+                        title=job.doc.title, group=_group(job), cites=cited, status="draft",
+                        issued=old.issued if old else {}, changes=[c.to_json() for c in changes], change_kind=kind,
+                        signatories=_signatories(job), redline=old.redline if old else "")
+        if old is not None and old.status == "draft" and record.content == old.content:
+            # The draft reads as before: same version. Record the new fingerprint, and write only what is
+            # missing (a deleted file comes back byte for byte) or asked for (--emit-markdown).
+            record = dataclasses.replace(record, files=old.files)
             self.manifest.documents[job.id] = record
-            if files_ok and not wants_markdown:
+            if files_ok and not self.options.emit_markdown:
                 return None
             return self._planned(job, record, doc, markdown)
-        if old is None:
-            reasons, version = ["new document"], "1.0"
-            history_rows = [{"version": version, "date": job.doc.issue_date.isoformat(), "summary": "First issue"}]
-        else:
-            reasons, version = explain(old.inputs, summary) or ["content changed"], next_version(old.version)
-            summary_text = sentence([self.names.plain(reason) for reason in reasons])
-            row = {"version": version, "date": job.doc.issue_date.isoformat(), "summary": summary_text}
-            history_rows = [*old.history, row]
-            doc = dataclasses.replace(doc, version=version,
-                                      history=(*history, HistoryRow(version, job.doc.issue_date, row["summary"])))
-            markdown = render_markdown(job, self.renderer, doc)
-        record = Record(fingerprint(summary), sha256(markdown), version, history_rows, summary, {},
-                        title=job.doc.title, group=_group(job), cites=cited)
-        self.result.changes.append(DocChange(job.id, job.doc.title, old.version if old else None, version, reasons))
+        self.result.changes.append(DocChange(job.id, job.doc.title, issued_version(old), version,
+                                             [c.text for c in changes], kind=kind))
         return self._planned(job, record, doc, markdown)
 
-    def _planned(self, job: Job, record: Record, doc: DocInfo, markdown: str) -> _Planned:
+    def _since_issue(self, job: Job, old: Record, cited: dict[str, list[str]], summary: dict) -> list[Change]:
+        """What changed since the last issued version, old and new values in plain words."""
+        snapshot = read_snapshot(self.options.out_dir, job.id, old)
+        if snapshot is None:  # the record of the issued version is missing: say what is known, from hashes
+            reasons = explain(old.inputs, summary) or ["content changed"]
+            note = (f"(the record of version {old.issued['version']} is missing from "
+                    f"{self.options.out_dir.as_posix()}/{ISSUED_DIR}, so only the changes since the last build "
+                    "are known)")
+            return [Change(self.names.plain(r), self.names.plain(r)) for r in reasons] + [Change(note, "")]
+        panel = job.context["panel"].id if "panel" in job.context else None
+        changes = describe(snapshot.values, self.inputs.values(job, cited), self.names, panel=panel,
+                           old_summary=snapshot.summary, new_summary=summary)
+        return changes or [Change("the document's wording or layout changed", "wording or layout changed")]
+
+    def _issue(self, job: Job, old: Record | None, when: date) -> _Planned | None:
+        if old is None:
+            self.not_ready.append(f"{job.id}: never built")
+            return None
+        summary = self.inputs.of(job, old.cites)
+        if old.fingerprint != fingerprint(summary):
+            reasons = "; ".join(self.names.plain(r) for r in explain(old.inputs, summary))
+            self.not_ready.append(f"{job.id}: changed since the last build ({reasons})")
+            return None
+        if old.status != "draft":
+            return None  # issued already, and nothing changed since
+        previous = issued_on(old)
+        if previous is not None and when < previous:
+            raise NotReady(f"cannot issue {job.id} on {long_date(when)}: its version {old.issued['version']} was "
+                           f"issued later, on {long_date(previous)}; give a later --date. Nothing was written.")
+        changes = [Change.from_json(c) for c in old.changes]
+        text = _history_summary(changes) if old.issued else "First issue"
+        doc = issue_doc(job, old, when, text)
+        markdown, cited = render_recording(job, self.renderer, doc)
+        summary = self.inputs.of(job, cited)
+        issued = {"version": old.version, "date": when.isoformat(), "review": doc.review_date.isoformat(),
+                  "content": sha256(markdown), "signatories": [list(s) for s in job.signatories]}
+        record = dataclasses.replace(
+            old, fingerprint=fingerprint(summary), content=sha256(markdown), inputs=summary, cites=cited,
+            history=[*old.history, {"version": old.version, "date": when.isoformat(), "summary": text}],
+            status="issued", issued=issued, changes=[], change_kind="", signatories=_signatories(job))
+        extra = snapshot_files(job.id, old.version, Snapshot(markdown, self.inputs.values(job, cited), summary))
+        redline = ""
+        before = read_snapshot(self.options.out_dir, job.id, old) if old.issued else None
+        if before is not None:
+            data = _redline(before.markdown, markdown, doc_meta(job, doc, markdown), when)
+            if data is not None:
+                redline = f"{job.id}.redline-{old.issued['version']}-{old.version}.docx"
+                extra[redline] = data
+        record = dataclasses.replace(record, redline=redline)
+        self.result.changes.append(DocChange(job.id, job.doc.title, issued_version(old), old.version,
+                                             [c["text"] for c in old.changes], kind=old.change_kind or "new",
+                                             redline=redline))
+        return self._planned(job, record, doc, markdown, extra)
+
+    def _planned(self, job: Job, record: Record, doc: DocInfo, markdown: str,
+                 extra: dict[str, bytes] | None = None) -> _Planned:
         from .write import render_html
 
-        meta = doc_meta(job, doc)
+        meta = doc_meta(job, doc, markdown)
         try:
             files = {f"{job.id}.docx": self.writer.render(markdown, meta)}
             if job.html:
@@ -244,7 +355,28 @@ class _Planner:
         record = dataclasses.replace(record, files={rel: sha256(data) for rel, data in files.items()})
         if self.options.emit_markdown:
             files[f"{job.id}.md"] = markdown.encode("utf-8")
+        files |= extra or {}  # kept issued versions and redlines: not the document's own files
         return _Planned(job, record, files)
+
+
+def _signatories(job: Job) -> list[list[str]]:
+    return [list(pair) for pair in job.signatories]
+
+
+def _history_summary(changes: list[Change]) -> str:
+    """One sentence for the version history table: what changed, without the values."""
+    shorts = list(dict.fromkeys(c.short for c in changes if c.short))
+    return sentence(shorts) if shorts else "Revised."
+
+
+def _redline(old_markdown: str, new_markdown: str, meta: DocMeta, when: date) -> bytes | None:
+    """The Word redline (tracked changes) between two issued versions, by the writer's ``redline``."""
+    try:
+        from .write import redline  # type: ignore[attr-defined]
+    except ImportError:  # FALLBACK until protocolgen.write.redline lands (branch writer): no redline file
+        return None
+    data: bytes = redline(old_markdown, new_markdown, meta, author="protocolgen", when=when)
+    return data
 
 
 def _hand_edited(planned: _Planned, out: Path, manifest: Manifest, journal: dict[str, str]) -> list[str]:
@@ -281,9 +413,14 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     jobs = resolve(loaded, options.as_of, options.only)
     result.documents = len(jobs)
 
+    area = loaded.area
+    assert area is not None  # load_area raised if the area could not be loaded
+    signoff = load_register(options.area_dir)  # a broken sign-off register stops the build here too
+    issue_date = (options.issue_date or area.issue_date) if options.issue else None
+
     # 1. Gather: decide and render every document in memory; nothing is written yet.
     planner = _Planner(options, manifest, _Inputs(renderer, options.reference_docx), renderer, writer, result,
-                       Names(loaded))
+                       Names(loaded), issue_date)
     planned = []
     for job in progress(jobs) if progress else jobs:
         item = planner.plan(job)
@@ -291,6 +428,9 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
             result.unchanged.append(job.id)
         else:
             planned.append(item)
+    if planner.not_ready:
+        raise NotReady("cannot issue, nothing was written:\n" + "\n".join(f"  {why}" for why in planner.not_ready)
+                       + "\nBuild first (protocolgen build), check the drafts, then issue them.")
 
     # 2. Protect hand edits: a file whose bytes we did not write is kept unless --force (then backed up).
     to_write: list[_Planned] = []
@@ -312,17 +452,21 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
             del manifest.documents[gone]
 
     # 3. The reports, in memory too: the change report and the index of every document.
-    area = loaded.area
-    assert area is not None  # load_area raised if the area could not be loaded
+    manifest.area = area.name
     reports: dict[str, bytes] = {}
-    if result.changes:
-        report_md = changes_markdown(result.changes, area.name, area.issue_date, Names(loaded))
-        meta = DocMeta(title=f"{area.name}: changes to documents", subject="What changed in this build",
-                       author=area.issuing_body, keywords=("changes",), created=area.issue_date,
-                       version="1.0", issue_date_text=long_date(area.issue_date), numbered_headings=False)
+    # A build reports every draft against its last issued version (not only this build's changes); an issue
+    # reports what it issued. Nothing to report leaves the last report in place (say, of the last issue).
+    report_on = result.changes if issue_date is not None else pending_changes(manifest)
+    if report_on:
+        when = issue_date or area.issue_date
+        report_md = changes_markdown(report_on, area.name, when, issued=issue_date is not None)
+        meta = DocMeta(title=f"{area.name}: changes to documents", subject="What changed in the documents",
+                       author=area.issuing_body, keywords=("changes",), created=when,
+                       version="1.0", issue_date_text=long_date(when), numbered_headings=False,
+                       marking=area.protective_marking)
         reports["changes.md"] = report_md.encode("utf-8")
         reports["changes.docx"] = writer.render(report_md, meta)
-    reports["index.html"] = index_html(manifest, area.name).encode("utf-8")
+    reports["index.html"] = index_html(manifest, area.name, progress_of(manifest, signoff)).encode("utf-8")
 
     # 4. Write: journal first, then each file atomically, and the manifest last.
     pending = {rel: sha256(data) for item in to_write for rel, data in item.files.items()}
@@ -369,6 +513,18 @@ def _write_report(out: Path, rel: str, data: bytes, manifest: Manifest, journal:
     atomic_write(path, data)
     manifest.reports[rel] = sha256(data)
     result.written.append(rel)
+
+
+def refresh_index(out_dir: Path, manifest: Manifest, register: SignoffRegister) -> bool:
+    """Rewrite index.html after a change no document shows (a signature); True when it was kept because it was
+    edited by hand. The manifest notes the new index, as after a build."""
+    result = BuildResult()
+    data = index_html(manifest, manifest.area, progress_of(manifest, register)).encode("utf-8")
+    _write_report(out_dir, "index.html", data, manifest, {}, False, result)
+    manifest_bytes = manifest.to_json().encode("utf-8")
+    if _differs(out_dir / MANIFEST_NAME, manifest_bytes):
+        atomic_write(out_dir / MANIFEST_NAME, manifest_bytes)
+    return "index.html" in result.edited
 
 
 def _group(job: Job) -> str:

@@ -16,16 +16,26 @@ from .render import long_date
 
 if TYPE_CHECKING:
     from .area import LoadedArea
-    from .manifest import Manifest
+    from .manifest import Manifest, Record
+    from .signoff import ProtocolSignoff
 
 
 @dataclass
 class DocChange:
+    """A document a build drafted or an issue issued: its last issued version (None if never issued), its new
+    version, and what changed, in plain words with old and new values."""
+
     id: str
     title: str
     old_version: str | None
     new_version: str
     reasons: list[str]
+    kind: str = ""  # "new", "minor" or "major"
+    redline: str = ""  # the tracked-changes document, relative to OUT (issues only)
+
+    @property
+    def protocol(self) -> bool:
+        return self.id.startswith("panels/") and self.id.endswith("/protocol")
 
 
 class Names:
@@ -54,36 +64,82 @@ def sentence(reasons: list[str]) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-def changes_markdown(changes: list[DocChange], area_name: str, issued: date, names: Names) -> str:
-    """The change report: what changed in each document since the last build, for re-circulation."""
+def pending_changes(manifest: Manifest) -> list[DocChange]:
+    """Every draft in the manifest with what it changes since its last issued version (a build's report)."""
+    return [
+        DocChange(doc_id, record.title, str(record.issued["version"]) if record.issued else None, record.version,
+                  [str(c["text"]) for c in record.changes], kind=record.change_kind or "new")
+        for doc_id, record in sorted(manifest.documents.items()) if record.status == "draft"
+    ]
+
+
+def changes_markdown(changes: list[DocChange], area_name: str, when: date, *, issued: bool = False) -> str:
+    """The change report: per document, what changed since its last issued version, with old and new values,
+    grouped by what to do next (sign again, publish again, first issue). ``issued``: the report of an issue
+    (dated ``when``); otherwise of the drafts a build left (dated as the area is)."""
     from .render import md_escape
 
     changed = sorted((c for c in changes if c.old_version), key=lambda c: c.id)
     new = sorted((c for c in changes if not c.old_version), key=lambda c: c.id)
-    lines = [
-        (f"This report lists the documents of {md_escape(area_name)} that this build created or changed "
-         f"(documents dated {long_date(issued)})."),
-        "",
-    ]
-    if changed:
-        lines += ["# Changed documents", "",
-                  ("Each of these documents has a new version. Send it to its signatories again where its "
-                   "content changed in substance."), ""]
-        for change in changed:
+    if issued:
+        redlines = (" Each re-issued document has a Word redline beside it, showing the changes as tracked "
+                    "changes.") if any(c.redline for c in changes) else ""
+        lines = [(f"This report lists the documents of {md_escape(area_name)} issued on {long_date(when)}, and "
+                  f"what changed in each since its previous issued version.{redlines}"), ""]
+    else:
+        lines = [(f"This report lists the draft documents of {md_escape(area_name)} (dated {long_date(when)}) "
+                  "and what each changes since its last issued version. Nothing here is in force until it is "
+                  "issued (protocolgen issue)."), ""]
+    sections = (
+        ("Protocols to sign again",
+         ("Each controller signs the new version of these protocols once it is issued; earlier signatures are "
+          "for the earlier version."), [c for c in changed if c.protocol]),
+        ("Notices and consent forms to publish again",
+         "Publish the new version of these documents in place of the old one once it is issued.",
+         [c for c in changed if not c.protocol]),
+    )
+    for heading, advice, items in sections:
+        if not items:
+            continue
+        lines += [f"# {heading}", "", advice, ""]
+        for change in items:
+            what = f"{'version' if issued else 'draft of version'} {change.new_version}"
+            kind = f" ({change.kind} changes)" if change.kind in ("major", "minor") else ""
+            redline = f" Tracked changes: {md_escape(change.redline)}." if change.redline else ""
             lines += [f"## {md_escape(change.title)}", "",
-                      (f"File {md_escape(change.id)}, version {change.old_version} to {change.new_version}. "
+                      (f"File {md_escape(change.id)}: version {change.old_version} to {what}{kind}.{redline} "
                        "What changed:"), ""]
-            lines += [f"- {md_escape(names.plain(reason, keep_id=True))}" for reason in change.reasons]
+            lines += [f"- {md_escape(reason)}" for reason in change.reasons]
             lines.append("")
     if new:
-        lines += ["# New documents", "", "| Document | File | Version |", "|---|---|---|"]
+        title = "Issued for the first time" if issued else "New documents, not yet issued"
+        lines += [f"# {title}", "", "| Document | File | Version |", "|---|---|---|"]
         lines += [f"| {md_escape(c.title)} | {md_escape(c.id)} | {c.new_version} |" for c in new]
         lines.append("")
     return "\n".join(lines)
 
 
-def index_html(manifest: Manifest, area_name: str) -> str:
-    """A page linking every document, grouped by panel and by agency."""
+def _state(record: Record, signoff: ProtocolSignoff | None) -> str:
+    """A document's version and status in a few words, for the index."""
+    def issued_text() -> str:
+        text = f"version {record.issued['version']}, issued {long_date(date.fromisoformat(record.issued['date']))}"
+        review = record.issued.get("review")
+        return text + (f", next review by {long_date(date.fromisoformat(review))}" if review else "")
+
+    if record.status == "issued" and record.issued:
+        text = issued_text()
+    elif record.issued:
+        text = f"draft of version {record.version}; in force: {issued_text()}"
+    else:
+        text = f"draft of version {record.version}, not yet issued"
+    if signoff is not None:
+        text += f"; {signoff.summary}"
+    return text
+
+
+def index_html(manifest: Manifest, area_name: str, signoff: dict[str, ProtocolSignoff] | None = None) -> str:
+    """A page linking every document, grouped by panel and by agency, with each one's version, status, issue
+    date, next review and (protocols) how many controllers have signed the issued version."""
     groups: dict[str, list[str]] = {}
     for doc_id in sorted(manifest.documents):
         folder = doc_id.rsplit("/", 1)[0]
@@ -114,10 +170,13 @@ def index_html(manifest: Manifest, area_name: str) -> str:
             parts.append("<ul>")
             for doc_id in groups[folder]:
                 record = manifest.documents[doc_id]
-                for rel in sorted(record.files):
-                    fmt = "Word" if rel.endswith(".docx") else "web page"
-                    parts.append(f'<li><a href="{esc(rel)}">{esc(record.title or rel)}</a> '
-                                 f"({fmt}, version {esc(record.version)})</li>")
+                links = [f'<a href="{esc(rel)}">{esc(record.title or rel) if i == 0 else "web page"}</a>'
+                         + (" (Word)" if rel.endswith(".docx") else "")
+                         for i, rel in enumerate(sorted(record.files))]
+                if record.redline:
+                    links.append(f'<a href="{esc(record.redline)}">tracked changes</a>')
+                state = _state(record, (signoff or {}).get(doc_id))
+                parts.append(f"<li>{', '.join(links)}: {esc(state)}</li>")
             parts.append("</ul>")
     parts += ["</main>", "</body>", "</html>", ""]
     return "\n".join(parts)
