@@ -70,7 +70,9 @@ class SignoffRegister(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    signatures: list[Signature] = Field(default_factory=list)
+    # 'signatures:' with nothing under it (a register just started) is an empty list, not an error.
+    signatures: Annotated[list[Signature], BeforeValidator(lambda v: [] if v is None else v)] = Field(
+        default_factory=list, description="One entry per signature, in the order they were given.")
 
 
 def read_register(area_dir: Path) -> tuple[SignoffRegister, list[Diagnostic]]:
@@ -204,6 +206,15 @@ def _entry_yaml(entry: Signature, indent: int) -> str:
     return "".join(" " * indent + line + "\n" for line in text.splitlines())
 
 
+def _content_end(node: yaml.Node) -> int:
+    """Where the last value inside ``node`` ends: a collection's own end mark runs on over the comments and
+    blank lines after it."""
+    while isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.value:
+        last = node.value[-1]
+        node = last[1] if isinstance(node, yaml.MappingNode) else last
+    return int(node.end_mark.index)
+
+
 def _appended(text: str, entry: Signature) -> str:
     """``text`` (a valid register) with ``entry`` added as the last signature, leaving every other line be."""
     node = yaml.compose(text)
@@ -212,8 +223,9 @@ def _appended(text: str, entry: Signature) -> str:
     if value is None:  # the file has no list yet
         return text.rstrip("\n") + "\nsignatures:\n" + _entry_yaml(entry, 2)
     if isinstance(value, yaml.SequenceNode) and value.value and not value.flow_style:
-        # Insert after the last item, at the items' own indentation.
-        end = value.value[-1].end_mark.index
+        # Insert after the last item's last line of content (before any comment or blank line that follows
+        # the list), at the items' own indentation.
+        end = _content_end(value.value[-1])
         line_end = text.find("\n", end)
         cut = len(text) if line_end == -1 else line_end + 1
         head = text[:cut] if text[:cut].endswith("\n") else text[:cut] + "\n"

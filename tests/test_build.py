@@ -19,8 +19,8 @@ from click.testing import CliRunner
 from office import convert_to_pdf, needs_soffice
 
 from protocolgen import BuildOptions, build, status
-from protocolgen.commands.issue import issue
 from protocolgen.cli import main
+from protocolgen.commands.issue import issue
 from protocolgen.manifest import MANIFEST_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
