@@ -294,15 +294,13 @@ def sign(ctx: click.Context, area: Path, out: Path, document: str, controller: s
 @click.pass_context
 def reviews(ctx: click.Context, area: Path, out: Path, on: date | None, within: int, ics: Path | None) -> None:
     """List issued documents due for review (and overdue), and write their review dates as a calendar."""
-    from .commands.reviews import calendar
+    from .commands.reviews import calendar, read_manifest
     from .commands.reviews import reviews as run_reviews
-    from .manifest import Manifest, atomic_write
+    from .manifest import atomic_write
     from .render import long_date
 
     ctx.meta["protocolgen.area"] = area
-    manifest = Manifest.read(out)
-    if manifest.problem:
-        raise ProtocolgenError(f"{out.as_posix()}: {manifest.problem}; build the documents again first")
+    manifest = read_manifest(out)
     report = run_reviews(manifest, on or date.today(), within)  # a report of today, not a document
     click.echo(f"Reviews as of {long_date(report.on)} (due within {within} days):")
     for label, items in (("overdue", report.overdue), ("due", report.due)):

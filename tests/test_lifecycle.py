@@ -308,3 +308,19 @@ def test_issue_gives_the_same_bytes_for_the_same_inputs(root: Path, tmp_path: Pa
         issue(BuildOptions(area_dir=root, out_dir=out), date(2026, 4, 2))
         outputs.append(files(out))
     assert outputs[0] == outputs[1]
+
+
+def test_reviews_say_what_is_overdue_and_due(root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run("reviews", root, "-o", out)
+    assert result.exit_code == 1 and "no documents have been built there" in result.output
+    build(BuildOptions(area_dir=root, out_dir=out))
+    assert "9 document(s) not yet issued" in ok("reviews", root, "-o", out, "--date", "2026-04-02")
+    issue(BuildOptions(area_dir=root, out_dir=out))
+    said = ok("reviews", root, "-o", out, "--date", "2027-04-02")
+    assert said.count("  overdue: ") == 9 and "review by 1 April 2027" in said
+    said = ok("reviews", root, "-o", out, "--date", "2026-12-01")
+    assert "none due" in said and "9 later" in said
+    said = ok("reviews", root, "-o", out, "--date", "2026-12-01", "--within", "130")
+    assert said.count("  due: ") == 9
+    assert run("reviews", root, "-o", out, "--within", "-3").exit_code == 2

@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from ..manifest import Manifest, sha256
+from pathlib import Path
+
+from ..errors import ProtocolgenError
+from ..manifest import MANIFEST_NAME, Manifest, sha256
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,15 @@ class ReviewReport:
     @property
     def all(self) -> list[Review]:
         return sorted([*self.overdue, *self.due, *self.later], key=lambda r: (r.due, r.document))
+
+
+def read_manifest(out_dir: Path) -> Manifest:
+    """OUT's manifest, or a clear error when there is none to read (nothing built there yet)."""
+    manifest = Manifest.read(out_dir)
+    if manifest.problem or not (out_dir / MANIFEST_NAME).is_file():
+        why = manifest.problem or "no documents have been built there"
+        raise ProtocolgenError(f"{out_dir.as_posix()}: {why}; build (and issue) the documents first")
+    return manifest
 
 
 def reviews(manifest: Manifest, on: date, within: int) -> ReviewReport:
