@@ -1,8 +1,10 @@
 """Build: runs the stages (load, validate, resolve, render, write, record). The only module that knows them all;
 the reports it writes (change report, index page) are made in ``reports``.
 
-The build gathers every document in memory before it writes any; then it writes each changed file
-atomically, and the manifest last. A journal of the hashes about to be written lets a build killed midway
+A build writes drafts; ``protocolgen issue`` runs the same stages with ``BuildOptions.issue`` and renders each
+current draft as its issued version instead (the rules of versions and dates are in ``lifecycle``, the plain
+words of what changed in ``changes``). Either way the build gathers every document in memory before it writes
+any; then it writes each changed file atomically, and the manifest last. A journal of the hashes about to be written lets a build killed midway
 recognise its own files on the next run, so they are not mistaken for hand edits.
 """
 
@@ -394,7 +396,8 @@ def _hand_edited(planned: _Planned, out: Path, manifest: Manifest, journal: dict
 
 
 def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Job]] | None = None) -> BuildResult:
-    """Validate the area, then (re)write every document whose inputs or content changed."""
+    """Validate the area, then (re)write every document whose inputs or content changed, as a draft (or, with
+    ``options.issue``, issue the current drafts)."""
     from .write import DocMeta, DocxWriter
 
     loaded = load_area(options.area_dir, options.strict)  # raises before anything is written

@@ -108,11 +108,15 @@ _LABELS = {
     "reference_prefix": "reference prefix",
     "signed_copy_location": "where the signed copy is kept",
     "other_agreements": "other agreements",
-    # register entries
+}
+# Fields of register entries, which share some names with profile fields but not their meaning.
+_REGISTER_LABELS = {
     "title": "title",
     "citation": "citation",
     "uri": "link",
+    "kind": "kind of provision",
     "summary": "summary",
+    "status": "status",
     "status_note": "status note",
     "replaced_by": "replaced by",
     "in_force_from": "in force from",
@@ -180,12 +184,12 @@ class _Differ:
             return text.replace("_", " ")
         return f"“{text}”" if len(text) > 40 else text
 
-    def label(self, dotted: str, parent: str = "", contact: bool = False) -> str:
+    def label(self, dotted: str, parent: str = "", contact: bool = False, kind: str = "") -> str:
         last = dotted.rsplit(".", 1)[-1]
         if contact and last in _CONTACT_FIELDS:
             return f"{parent}'s {_CONTACT_FIELDS[last]}"
-        known = _LABELS.get(dotted) or _LABELS.get(last) or last.replace("_", " ")
-        return known
+        labels = _REGISTER_LABELS if kind == "legislation" else _LABELS
+        return labels.get(dotted) or labels.get(last) or last.replace("_", " ")
 
     # --- the walk -------------------------------------------------------------------------------------
 
@@ -203,8 +207,10 @@ class _Differ:
             for key in [*new, *(k for k in old if k not in new)]:
                 if path == () and key in _SKIP.get(kind, set()):
                     continue
+                if kind == "legislation" and (key not in old or key not in new):
+                    continue  # a field printed in one version only: what it did to the text shows elsewhere
                 child = (*path, key)
-                child_label = self.label(".".join(child), label, contact)
+                child_label = self.label(".".join(child), label, contact, kind)
                 self.walk(kind, subject, child, child_label, old.get(key), new.get(key))
         elif isinstance(old, list) and isinstance(new, list) and path and path[-1] in _IDENTITY \
                 and all(isinstance(i, dict) for i in (*old, *new)):
@@ -303,8 +309,7 @@ class _Differ:
             text = f"now cites {who}" if now else f"no longer cites {who}"
             self.out.append(Change(text, text, True))
         elif kind == "panel":
-            text = f"now sits on {who}" if now else f"no longer sits on {who}"
-            self.out.append(Change(text, text, False))
+            pass  # an agency's document: its seat on the panel is said with the agency's own fields
         else:
             text = f"now names {who}" if now else f"no longer names {who}"
             self.out.append(Change(text, text, False))

@@ -128,7 +128,7 @@ def test_the_area_issue_date_is_not_a_change_but_the_law_as_of_it_is(root: Path)
     assert _texts(interval) == ["the partnership: review interval (months): 12 → 6"]
 
 
-def test_an_agency_document_says_which_panel_it_now_sits_on(root: Path) -> None:
+def test_an_agency_document_says_once_which_panel_it_now_sits_on(root: Path) -> None:
     second = dict(A.panel(), id="family-group", name="North Family Group Panel")
     A.write_yaml(root, "panels/family-group.yaml", second)
     A.join_panel(root, A.COUNCIL, role="chair", panel_id="family-group")
@@ -136,5 +136,14 @@ def test_an_agency_document_says_which_panel_it_now_sits_on(root: Path) -> None:
     doc = "agencies/north-health/privacy-notice"
 
     changes = _changes(root, lambda: A.join_panel(root, A.HEALTH, panel_id="family-group"), doc)
-    assert "now sits on North Family Group Panel" in _texts(changes)
-    assert "North Community Health NHS Trust: seat on North Family Group Panel: added (as a member)" in _texts(changes)
+    assert _texts(changes) == ["North Community Health NHS Trust: seat on North Family Group Panel: added (as a member)"]
+
+
+def test_a_register_field_printed_in_one_version_only_is_not_a_change(root: Path) -> None:
+    before, names = _inputs(root)
+    after = {**before, "legislation:children-act-2004-s11": {**before["legislation:children-act-2004-s11"]}}
+    del before["legislation:children-act-2004-s11"]["kind"]  # the old version did not print the entry's kind
+    assert describe(before, after, names, panel="early-help") == []
+    after["legislation:children-act-2004-s11"]["status"] = "repealed"
+    changes = describe(before, after, names, panel="early-help")
+    assert _texts(changes) == ["Children Act 2004, section 11: status: in force, as amended → repealed"] and is_major(changes)
