@@ -31,6 +31,7 @@ from .lifecycle import (
     issued_doc,
     issued_on,
     issued_version,
+    kept_copies,
     read_snapshot,
     snapshot_files,
 )
@@ -333,7 +334,7 @@ class _Planner:
         redline = ""
         before = read_snapshot(self.options.out_dir, job.id, old) if old.issued else None
         if before is not None:
-            data = _redline(before.markdown, markdown, doc_meta(job, doc, markdown), when)
+            data = _redline(self.writer, before.markdown, markdown, doc_meta(job, doc, markdown), when)
             if data is not None:
                 redline = f"{job.id}.redline-{old.issued['version']}-{old.version}.docx"
                 extra[redline] = data
@@ -341,7 +342,13 @@ class _Planner:
         self.result.changes.append(DocChange(job.id, job.doc.title, issued_version(old), old.version,
                                              [c["text"] for c in old.changes], kind=old.change_kind or "new",
                                              redline=redline))
-        return self._planned(job, record, doc, markdown, extra)
+        planned = self._planned(job, record, doc, markdown, extra)
+        # A copy of the issued files stays beside the kept Markdown: the next build overwrites the documents
+        # with drafts, and the version in force must still be there to read, print or publish.
+        kept = kept_copies(job.id, old.version, list(planned.record.files))
+        planned.files |= {copy: planned.files[rel] for rel, copy in kept.items()}
+        issued["files"] = sorted(kept.values())
+        return planned
 
     def _planned(self, job: Job, record: Record, doc: DocInfo, markdown: str,
                  extra: dict[str, bytes] | None = None) -> _Planned:
@@ -371,13 +378,17 @@ def _history_summary(changes: list[Change]) -> str:
     return sentence(shorts) if shorts else "Revised."
 
 
-def _redline(old_markdown: str, new_markdown: str, meta: DocMeta, when: date) -> bytes | None:
-    """The Word redline (tracked changes) between two issued versions, by the writer's ``redline``."""
+def _redline(writer: DocxWriter, old_markdown: str, new_markdown: str, meta: DocMeta, when: date) -> bytes | None:
+    """The Word redline (tracked changes) between two issued versions, by the writer's ``redline``, in the
+    house style of the build."""
     try:
         from .write import redline  # type: ignore[attr-defined]
     except ImportError:  # FALLBACK until protocolgen.write.redline lands (branch writer): no redline file
         return None
-    data: bytes = redline(old_markdown, new_markdown, meta, author="protocolgen", when=when)
+    try:
+        data: bytes = redline(old_markdown, new_markdown, meta, author="protocolgen", when=when, writer=writer)
+    except ValueError as exc:  # Markdown the writer cannot lay out (it rendered both versions before, though)
+        raise TemplateProblem(f"redline of {meta.title}: {exc}") from None
     return data
 
 

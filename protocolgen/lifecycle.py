@@ -6,8 +6,9 @@ draft keeps its version. Issuing dates the version the day it is issued and make
 superseded (it stays in the version history).
 
 Of each issued version, ``OUT/.protocolgen/issued/<document id>/<version>.md`` keeps its Markdown (for the
-redline between two issued versions) and ``<version>.json`` the input values it was made from (for the change
-report's old and new values). They live beside the manifest rather than in it, so the manifest stays small.
+redline between two issued versions), ``<version>.json`` the input values it was made from (for the change
+report's old and new values), and ``<version>.docx`` (and ``.html``) a copy of the files as issued, which the
+drafts that follow overwrite in place. They live beside the manifest rather than in it, so it stays small.
 """
 
 from __future__ import annotations
@@ -111,6 +112,12 @@ def snapshot_files(doc_id: str, version: str, snapshot: Snapshot) -> dict[str, b
     body = {"document": doc_id, "version": version, "values": snapshot.values, "summary": snapshot.summary}
     text = json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False, default=str) + "\n"
     return {md_rel: snapshot.markdown.encode("utf-8"), json_rel: text.encode("utf-8")}
+
+
+def kept_copies(doc_id: str, version: str, files: list[str]) -> dict[str, str]:
+    """Where the copy of each issued file is kept: ``panels/x/protocol.docx`` -> ``.../protocol/1.0.docx``."""
+    base = f"{ISSUED_DIR}/{doc_id}/{version}"
+    return {rel: f"{base}{Path(rel).suffix}" for rel in files}
 
 
 def read_snapshot(out_dir: Path, doc_id: str, record: Record) -> Snapshot | None:

@@ -173,7 +173,12 @@ def index_html(manifest: Manifest, area_name: str, signoff: dict[str, ProtocolSi
                 links = [f'<a href="{esc(rel)}">{esc(record.title or rel) if i == 0 else "web page"}</a>'
                          + (" (Word)" if rel.endswith(".docx") else "")
                          for i, rel in enumerate(sorted(record.files))]
-                if record.redline:
+                if record.status == "draft" and record.issued.get("files"):
+                    # The files above are the draft; the version in force is kept under .protocolgen.
+                    links += [f'<a href="{esc(rel)}">version {esc(str(record.issued["version"]))} in force</a>'
+                              + (" (Word)" if rel.endswith(".docx") else " (web page)")
+                              for rel in record.issued["files"]]
+                elif record.redline:
                     links.append(f'<a href="{esc(record.redline)}">tracked changes</a>')
                 state = _state(record, (signoff or {}).get(doc_id))
                 parts.append(f"<li>{', '.join(links)}: {esc(state)}</li>")

@@ -217,6 +217,10 @@ def test_undoing_a_change_brings_back_the_issued_version_byte_for_byte(root: Pat
     A.set_field(root, A.PANEL, "retention.0.period", "8 years")
     build(BuildOptions(area_dir=root, out_dir=out))
     assert records(out)[PROTOCOL]["status"] == "draft"
+    # While the draft is in the document's place, the version in force is kept, and the index links it.
+    kept = f".protocolgen/issued/{PROTOCOL}/1.0.docx"
+    assert files(out)[kept] == issued and files(out)[f"{PROTOCOL}.docx"] != issued
+    assert f'<a href="{kept}">version 1.0 in force</a> (Word)' in (out / "index.html").read_text(encoding="utf-8")
     A.set_field(root, A.PANEL, "retention.0.period", "6 years")
     result = build(BuildOptions(area_dir=root, out_dir=out))
     assert records(out)[PROTOCOL]["status"] == "issued" and records(out)[PROTOCOL]["version"] == "1.0"
