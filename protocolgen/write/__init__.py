@@ -7,6 +7,7 @@
     writer = DocxWriter()                 # parses the bundled house style once; reuse it for every document
     data = writer.render(markdown, meta)  # a complete .docx as bytes, byte-identical for identical input
     page = render_html(markdown, meta)    # a standalone accessible HTML page
+    read_custom_properties(data)          # {"protocolgen-id": ..., ...}: what meta.custom put in the file
 
 The markdown dialect (CommonMark, GFM tables and ``:::`` containers) is described in
 :mod:`protocolgen.write.markdown`.
@@ -49,6 +50,7 @@ class DocMeta:
 
 
 from protocolgen.write.docx import DocxWriter  # noqa: E402  (after DocMeta, which the writers use)
+from protocolgen.write.docx.package import read_custom_properties  # noqa: E402
 from protocolgen.write.html import render_html  # noqa: E402
 
-__all__ = ["DocMeta", "DocxWriter", "render_html"]
+__all__ = ["DocMeta", "DocxWriter", "read_custom_properties", "render_html"]

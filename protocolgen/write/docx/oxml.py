@@ -25,6 +25,7 @@ def qn(tag: str) -> str:
 W_VAL = qn("val")
 W_P, W_PPR, W_PSTYLE, W_R, W_RPR, W_T, W_RSTYLE = map(qn, ("p", "pPr", "pStyle", "r", "rPr", "t", "rStyle"))
 W_B, W_I, W_BR, W_TAB, W_RFONTS = map(qn, ("b", "i", "br", "tab", "rFonts"))
+W_COLOR, W_SZ, W_SZCS = map(qn, ("color", "sz", "szCs"))
 W_NUMPR, W_ILVL, W_NUMID, W_IND, W_JC = map(qn, ("numPr", "ilvl", "numId", "ind", "jc"))
 W_PAGEBREAKBEFORE, W_PBDR, W_BOTTOM = map(qn, ("pageBreakBefore", "pBdr", "bottom"))
 W_KEEPNEXT, W_SPACING, W_BEFORE = map(qn, ("keepNext", "spacing", "before"))
