@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -96,7 +96,7 @@ if TYPE_CHECKING:
     from protocolgen.write import DocMeta
     from protocolgen.write.docx.reference import Reference
 
-__all__ = ["FORM_ROW_HEIGHT", "SIGNATURE_ROW_HEIGHT", "BodyWriter", "column_widths"]
+__all__ = ["FORM_ROW_HEIGHT", "SIGNATURE_ROW_HEIGHT", "BodyWriter", "Ids", "column_widths"]
 
 # Row heights (twips) for tables inside ``::: signatures`` and ``::: form``.
 SIGNATURE_ROW_HEIGHT = 1021  # 1.8 cm: room for a handwritten signature
@@ -116,22 +116,35 @@ class _List:
     num_id: int
 
 
+@dataclass
+class Ids:
+    """The ids of one output document that its bodies draw from: relationship ids (one per part and per
+    link target), list instance ids. A redline renders the old and the new version into one document, so
+    both bodies share one ``Ids`` and never hand out the same id twice."""
+
+    rid_count: int = 0
+    rels: dict[str, str] = field(default_factory=dict)  # part name -> rId, in PARTS order
+    hyperlinks: dict[str, str] = field(default_factory=dict)  # url -> rId, in order of first use
+    next_num_id: int = 0
+
+
 class BodyWriter:
     """One render: walks the block tokens and builds ``word/document.xml``."""
 
-    def __init__(self, ref: Reference, tokens: list[Token], meta: DocMeta) -> None:
+    def __init__(self, ref: Reference, tokens: list[Token], meta: DocMeta, ids: Ids | None = None) -> None:
         self.ref, self.s, self.tokens, self.meta = ref, ref.styles, tokens, meta
         self.outline = mdx.outline(tokens)
         self.bookmarks = heading_bookmarks(self.outline)
         self.heading_index = 0
-        self.rid_count = 0
-        self.rels: dict[str, str] = {}  # part name -> rId, in PARTS order
-        for name, _, _ in PARTS:
-            if name in ref.blobs or name not in OPTIONAL_PARTS:
-                self.rel_id(name)
-        self.hyperlinks: dict[str, str] = {}  # url -> rId, in order of first use
-        self.ordered_lists: list[tuple[int, int, int]] = []  # (numId, ilvl, start)
-        self.next_num_id = ref.max_num_id + 1
+        if ids is None:
+            ids = Ids(next_num_id=ref.max_num_id + 1)
+            for name, _, _ in PARTS:
+                if name in ref.blobs or name not in OPTIONAL_PARTS:
+                    self._rel_id(ids, name)
+        self.ids = ids
+        self.hyperlinks = ids.hyperlinks
+        self.ordered_lists: list[tuple[int, int, int]] = []  # (numId, ilvl, start) of this body's lists
+        self.toc_paragraphs: list[etree._Element] = []  # the contents list's paragraphs, a field's result
         self.lists: list[_List] = []
         self.items: list[bool] = []  # per open list item: has its numbered paragraph been written?
         self.containers: list[str] = []
@@ -158,20 +171,30 @@ class BodyWriter:
             "code_block": self.code,
         }
 
-    def _next_rid(self) -> str:
-        self.rid_count += 1
-        return f"rId{self.rid_count}"
+    @staticmethod
+    def _next_rid(ids: Ids) -> str:
+        ids.rid_count += 1
+        return f"rId{ids.rid_count}"
+
+    @classmethod
+    def _rel_id(cls, ids: Ids, part_name: str) -> str:
+        rid = ids.rels.get(part_name)
+        if rid is None:
+            rid = ids.rels[part_name] = cls._next_rid(ids)
+        return rid
 
     def rel_id(self, part_name: str) -> str:
-        rid = self.rels.get(part_name)
-        if rid is None:
-            rid = self.rels[part_name] = self._next_rid()
-        return rid
+        """The relationship id of a part of the package (``word/styles.xml``...), allocated on first use."""
+        return self._rel_id(self.ids, part_name)
 
     # -- assembly
 
     def build(self) -> bytes:
         """``word/document.xml``: the title, the blocks, and the section properties."""
+        return xml_bytes(self.build_tree())
+
+    def build_tree(self) -> etree._Element:
+        """The ``w:document`` element of :meth:`build`."""
         root = etree.Element(qn("document"), nsmap=NSMAP)
         self.body = body = etree.SubElement(root, W_BODY)
         self._paragraph_with_text(self.s.title, self.meta.title)
@@ -180,7 +203,7 @@ class BodyWriter:
             etree.SubElement(body, W_P)  # Word wants a paragraph after a final table
         body.append(section_properties(self.ref.sect_pr, self.rel_id("word/header1.xml"),
                                        self.rel_id("word/footer1.xml")))
-        return xml_bytes(root)
+        return root
 
     def render(self, tokens: Sequence[Token]) -> None:
         rules, n, i = self.rules, len(tokens), 0
@@ -304,8 +327,8 @@ class BodyWriter:
     def list_open(self, i: int) -> int:
         token = self.tokens[i]
         if token.type == "ordered_list_open":
-            num_id = self.next_num_id
-            self.next_num_id += 1
+            num_id = self.ids.next_num_id
+            self.ids.next_num_id += 1
             start = token.attrGet("start")
             self.ordered_lists.append((num_id, min(len(self.lists), 8), int(start) if start is not None else 1))
             self.lists.append(_List(True, num_id))
@@ -374,7 +397,7 @@ class BodyWriter:
         else:
             rid = self.hyperlinks.get(href)
             if rid is None:
-                rid = self.hyperlinks[href] = self._next_rid()
+                rid = self.hyperlinks[href] = self._next_rid(self.ids)
             link.set(R_ID, rid)
         link.set(W_HISTORY, "1")
         return link
@@ -404,9 +427,10 @@ class BodyWriter:
     def _toc(self) -> None:
         self.has_toc = True
         s = self.s
-        self._paragraph_with_text(s.toc_heading, "Contents")
+        self.toc_paragraphs.append(self._paragraph_with_text(s.toc_heading, "Contents"))
         if not self.outline:
             p = self._new_paragraph(s.toc[0])
+            self.toc_paragraphs.append(p)
             field_begin(p, TOC_INSTRUCTION)
             add_run(p, NO_TOC_ENTRIES)
             field_char(p, "end")
@@ -417,6 +441,7 @@ class BodyWriter:
         last = len(outline) - 1
         for index, heading in enumerate(outline):
             p = self._new_paragraph(s.toc[heading.level - 1])
+            self.toc_paragraphs.append(p)
             if index == 0:
                 field_begin(p, TOC_INSTRUCTION)
             bookmark = self.bookmarks[heading.slug]

@@ -9,6 +9,7 @@ ordered lists, each restarting at its own number) a copy of the numbering.
 from __future__ import annotations
 
 import copy
+import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ from protocolgen.write.docx.oxml import (
 )
 from protocolgen.write.docx.package import PARTS, RT, Relationship, write_package
 from protocolgen.write.docx.reference import REFERENCE_DOCX, Reference, append_num
+from protocolgen.write.docx.revisions import Revision, merge_documents, used_ids
 from protocolgen.write.docx.section import footer_part, header_part
 
 if TYPE_CHECKING:
@@ -76,6 +78,30 @@ class DocxWriter:
         """
         body = BodyWriter(self._ref, mdx.parse(markdown), meta)
         return self._package(body, body.build(), meta)
+
+    def redline(self, old_markdown: str, new_markdown: str, meta: DocMeta, *, author: str,
+                when: datetime.date) -> bytes:
+        """A complete .docx of the new version in which every difference from the old is a tracked change by
+        ``author`` on ``when`` (see :mod:`protocolgen.write.docx.revisions`). Identical versions give exactly
+        :meth:`render`'s bytes. Raises ``ValueError`` as :meth:`render` does, for either version."""
+        new = BodyWriter(self._ref, mdx.parse(new_markdown), meta)
+        new_root = new.build_tree()
+        old = BodyWriter(self._ref, mdx.parse(old_markdown), meta, ids=new.ids)  # ids after the new version's
+        old_root = old.build_tree()
+        old_slugs = {name: slug for slug, name in old.bookmarks.items()}
+
+        def old_anchor(name: str) -> str | None:
+            slug = old_slugs.get(name)
+            return name if slug is None else new.bookmarks.get(slug)
+
+        day = when.date() if isinstance(when, datetime.datetime) else when
+        merge_documents(old_root, new_root, old_anchor=old_anchor, old_toc=old.toc_paragraphs,
+                        new_toc=new.toc_paragraphs, revision=Revision(author, f"{day.isoformat()}T00:00:00Z"))
+        # relationships and lists only for what the redline still shows
+        rids, nums = used_ids(new_root)
+        new.hyperlinks = {url: rid for url, rid in new.hyperlinks.items() if rid in rids}
+        new.ordered_lists += [entry for entry in old.ordered_lists if str(entry[0]) in nums]
+        return self._package(new, xml_bytes(new_root), meta)
 
     def _package(self, body: BodyWriter, document: bytes, meta: DocMeta) -> bytes:
         """The .docx around a rendered body: the shared parts in their variants, the header, the footer."""
