@@ -334,10 +334,8 @@ class _Planner:
         redline = ""
         before = read_snapshot(self.options.out_dir, job.id, old) if old.issued else None
         if before is not None:
-            data = _redline(self.writer, before.markdown, markdown, doc_meta(job, doc, markdown), when)
-            if data is not None:
-                redline = f"{job.id}.redline-{old.issued['version']}-{old.version}.docx"
-                extra[redline] = data
+            redline = f"{job.id}.redline-{old.issued['version']}-{old.version}.docx"
+            extra[redline] = _redline(self.writer, before.markdown, markdown, doc_meta(job, doc, markdown), when)
         record = dataclasses.replace(record, redline=redline)
         self.result.changes.append(DocChange(job.id, job.doc.title, issued_version(old), old.version,
                                              [c["text"] for c in old.changes], kind=old.change_kind or "new",
@@ -378,18 +376,15 @@ def _history_summary(changes: list[Change]) -> str:
     return sentence(shorts) if shorts else "Revised."
 
 
-def _redline(writer: DocxWriter, old_markdown: str, new_markdown: str, meta: DocMeta, when: date) -> bytes | None:
-    """The Word redline (tracked changes) between two issued versions, by the writer's ``redline``, in the
-    house style of the build."""
+def _redline(writer: DocxWriter, old_markdown: str, new_markdown: str, meta: DocMeta, when: date) -> bytes:
+    """The Word redline (tracked changes by "protocolgen", dated the issue date) between two issued versions,
+    in the house style of the build."""
+    from .write import redline
+
     try:
-        from .write import redline  # type: ignore[attr-defined]
-    except ImportError:  # FALLBACK until protocolgen.write.redline lands (branch writer): no redline file
-        return None
-    try:
-        data: bytes = redline(old_markdown, new_markdown, meta, author="protocolgen", when=when, writer=writer)
-    except ValueError as exc:  # Markdown the writer cannot lay out (it rendered both versions before, though)
+        return redline(old_markdown, new_markdown, meta, author="protocolgen", when=when, writer=writer)
+    except ValueError as exc:  # Markdown the writer cannot lay out (an old version from another template)
         raise TemplateProblem(f"redline of {meta.title}: {exc}") from None
-    return data
 
 
 def _hand_edited(planned: _Planned, out: Path, manifest: Manifest, journal: dict[str, str]) -> list[str]:
