@@ -25,6 +25,7 @@ from protocolgen import BuildOptions, build
 from protocolgen.cli import main
 from protocolgen.commands.issue import issue
 from protocolgen.manifest import MANIFEST_NAME
+from protocolgen.write import read_custom_properties
 
 PROTOCOL = "panels/early-help/protocol"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -57,6 +58,11 @@ def files(out: Path) -> dict[str, bytes]:
 
 def history_rows(path: Path) -> list[list[str]]:
     return [[cell.text for cell in row.cells] for row in docx.Document(str(path)).tables[-1].rows][1:]
+
+
+def header(path: Path) -> str:
+    section = docx.Document(str(path)).sections[0]
+    return "\n".join(p.text for p in section.header.paragraphs)
 
 
 def control(path: Path) -> dict[str, str]:
@@ -99,6 +105,8 @@ def test_done_when_draft_issue_sign_change_reissue_redline_reviews(root: Path, t
     ok("build", root, "-o", out)
     first = records(out)
     assert {(r["version"], r["status"]) for r in first.values()} == {("1.0", "draft")}
+    assert "DRAFT" in header(out / f"{PROTOCOL}.docx")
+    assert read_custom_properties((out / f"{PROTOCOL}.docx").read_bytes())["protocolgen-status"] == "draft"
     before = files(out)
     assert "nothing was written" in ok("build", root, "-o", out)
     assert files(out) == before
@@ -110,6 +118,9 @@ def test_done_when_draft_issue_sign_change_reissue_redline_reviews(root: Path, t
     assert {(r["version"], r["status"], r["issued"]["date"]) for r in issued.values()} == {
         ("1.0", "issued", "2026-04-01")}
     assert history_rows(out / f"{PROTOCOL}.docx") == [["1.0", "1 April 2026", "First issue"]]
+    assert "DRAFT" not in header(out / f"{PROTOCOL}.docx") and "OFFICIAL" in header(out / f"{PROTOCOL}.docx")
+    properties = read_custom_properties((out / f"{PROTOCOL}.docx").read_bytes())
+    assert (properties["protocolgen-status"], properties["protocolgen-version"]) == ("issued", "1.0")
     assert (out / ".protocolgen/issued" / f"{PROTOCOL}/1.0.md").is_file()
     assert "Nothing to issue" in ok("issue", root, "-o", out)
 
