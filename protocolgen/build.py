@@ -1,16 +1,17 @@
-"""Build: runs the stages (load, validate, resolve, render, write, record). The only module that knows them all.
+"""Build: runs the stages (load, validate, resolve, render, write, record). The only module that knows them all;
+the reports it writes (change report, index page) are made in ``reports``.
 
-The build gathers every document in memory before it writes any; then it writes each changed file
-atomically, and the manifest last. A journal of the hashes about to be written lets a build killed midway
+A build writes drafts; ``protocolgen issue`` runs the same stages with ``BuildOptions.issue`` and renders each
+current draft as its issued version instead (the rules of versions and dates are in ``lifecycle``, the plain
+words of what changed in ``changes``). Either way the build gathers every document in memory before it writes
+any; then it writes each changed file atomically, and the manifest last. A journal of the hashes about to be written lets a build killed midway
 recognise its own files on the next run, so they are not mistaken for hand edits.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import html
 import json
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,8 +19,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .area import LoadedArea, load_area
-from .errors import Diagnostic, OutputProblem, TemplateProblem
+from .area import load_area
+from .changes import Change, describe, is_major
+from .errors import Diagnostic, OutputProblem, ProtocolgenError, TemplateProblem
+from .lifecycle import (
+    ISSUED_DIR,
+    Snapshot,
+    draft_doc,
+    draft_version,
+    issue_doc,
+    issued_doc,
+    issued_on,
+    issued_version,
+    kept_copies,
+    read_snapshot,
+    snapshot_files,
+)
 from .manifest import (
     JOURNAL_NAME,
     MANIFEST_NAME,
@@ -28,13 +43,15 @@ from .manifest import (
     atomic_write,
     explain,
     fingerprint,
-    next_version,
     read_journal,
     sha256,
     summarise_inputs,
 )
 from .render import Renderer, bundled_templates, long_date
-from .resolve import DocInfo, HistoryRow, Job, recording, resolve
+from .reports import DocChange, Names, changes_markdown, index_html, pending_changes, sentence
+from .resolve import DocInfo, Job, recording, resolve
+from .signoff import SignoffRegister, load_register
+from .signoff import progress as progress_of
 
 if TYPE_CHECKING:  # the Word writer is imported only when a build runs: validation stays quick
     from .write import DocMeta, DocxWriter
@@ -61,15 +78,8 @@ class BuildOptions:
     as_of: date | None = None
     force: bool = False
     strict: bool = False
-
-
-@dataclass
-class DocChange:
-    id: str
-    title: str
-    old_version: str | None
-    new_version: str
-    reasons: list[str]
+    issue: bool = False  # `protocolgen issue`: issue the current drafts instead of building
+    issue_date: date | None = None  # the day they are issued; None: the area's issue date
 
 
 @dataclass
@@ -103,23 +113,29 @@ def render_recording(job: Job, renderer: Renderer, doc: DocInfo) -> tuple[str, d
     return markdown, {key: sorted(fields) for key, fields in sorted(cited.items())}
 
 
-def doc_meta(job: Job, doc: DocInfo) -> DocMeta:
+def doc_meta(job: Job, doc: DocInfo, markdown: str = "") -> DocMeta:
     from .write import DocMeta
 
     area = job.context["area"]
     keywords = [area.name, KIND_LABELS[job.kind], "information sharing", "safeguarding children"]
     if "panel" in job.context:
         keywords.insert(1, job.context["panel"].name)
+    # The files say what they are even without the manifest: id, version, status and a hash of the content.
+    custom = (("protocolgen-document", job.id), ("protocolgen-version", doc.version),
+              ("protocolgen-status", doc.status), ("protocolgen-content", sha256(markdown)))
     return DocMeta(
         title=doc.title,
         subject=str(job.context["subject"]),
         author=area.issuing_body,
         keywords=tuple(keywords),
-        created=area.issue_date,
+        created=doc.issue_date,  # the version's own date: an issued document keeps the day it was issued
         version=doc.version,
         issue_date_text=long_date(doc.issue_date),
         reference=doc.reference,
         numbered_headings=job.kind == "protocol",
+        marking=doc.marking,
+        status_label="DRAFT" if doc.status == "draft" else "",
+        custom=custom,
     )
 
 
@@ -135,18 +151,23 @@ class _Inputs:
         self.reference_hash = sha256((reference or bundled_templates() / "reference.docx").read_bytes())
         self._template: dict[str, str] = {}
 
-    def of(self, job: Job, cites: dict[str, list[str]] | None) -> dict:
-        """The fingerprinted inputs. Of the register entries in scope, only the fields the document printed
-        count (every field, when that is not yet known); the scope itself is recorded by key."""
-        if job.template not in self._template:
-            self._template[job.template] = self.renderer.fingerprint(job.template)
+    def values(self, job: Job, cites: dict[str, list[str]] | None) -> dict:
+        """The input values that count. Of the register entries in scope, only the fields the document printed
+        (every field, when that is not yet known)."""
         chosen = {}
         for name, value in job.inputs.items():
             if not name.startswith("legislation:") or cites is None:
                 chosen[name] = value
             elif (fields := cites.get(name.split(":", 1)[1])) is not None:
                 chosen[name] = {f: value.get(f) for f in fields}
-        summary = summarise_inputs(chosen)
+        return chosen
+
+    def of(self, job: Job, cites: dict[str, list[str]] | None) -> dict:
+        """The fingerprinted inputs: a hash per field of each value that counts; the register entries in scope
+        by key; the template, house style and protocolgen."""
+        if job.template not in self._template:
+            self._template[job.template] = self.renderer.fingerprint(job.template)
+        summary = summarise_inputs(self.values(job, cites))
         summary["legislation-in-scope"] = sorted(n.split(":", 1)[1] for n in job.inputs if n.startswith("legislation:"))
         summary.update(template=self._template[job.template], reference_docx=self.reference_hash,
                        protocolgen=__version__)
@@ -188,6 +209,10 @@ def status(options: BuildOptions) -> tuple[list[StaleDoc], list[str], list[Diagn
     return stale, edited, loaded.warnings
 
 
+class NotReady(ProtocolgenError):
+    """``issue`` was asked to issue documents that are not current drafts (not built, or changed since)."""
+
+
 @dataclass
 class _Planned:
     """A document the build will (re)write: its manifest record and the bytes of each file."""
@@ -198,54 +223,138 @@ class _Planned:
 
 
 class _Planner:
-    """Decides, document by document, whether to write and what: the gather phase of a build."""
+    """Decides, document by document, whether to write and what: the gather phase of a build.
+
+    A build renders drafts (``_draft``) or, where a document reads as its last issued version, that version;
+    ``issue`` (``options.issue``) renders each current draft as issued (``_issue``)."""
 
     def __init__(self, options: BuildOptions, manifest: Manifest, inputs: _Inputs, renderer: Renderer,
-                 writer: DocxWriter, result: BuildResult, names: _Names):
+                 writer: DocxWriter, result: BuildResult, names: Names, issue_date: date | None = None):
         self.options, self.manifest, self.inputs = options, manifest, inputs
         self.renderer, self.writer, self.result, self.names = renderer, writer, result, names
+        self.issue_date = issue_date
+        self.not_ready: list[str] = []  # issue only: why a document cannot be issued
 
     def plan(self, job: Job) -> _Planned | None:
         old = self.manifest.documents.get(job.id)
+        if self.issue_date is not None:
+            return self._issue(job, old, self.issue_date)
         files_ok = old is not None and all((self.options.out_dir / rel).exists() for rel in _outputs(job))
         wants_markdown = self.options.emit_markdown
         if old is not None and files_ok and not wants_markdown and old.fingerprint == fingerprint(
             self.inputs.of(job, old.cites)
         ):
             return None  # nothing it depends on has changed
-        history = tuple(HistoryRow(h["version"], date.fromisoformat(h["date"]), h["summary"])
-                        for h in (old.history if old else []))
-        doc = dataclasses.replace(job.doc, version=old.version if old else "1.0", history=history)
-        markdown, cited = render_recording(job, self.renderer, doc)
+        if old is not None and old.issued:
+            doc = issued_doc(job, old)
+            markdown, cited = render_recording(job, self.renderer, doc)
+            if sha256(markdown) == old.issued["content"]:
+                # It reads as its last issued version (nothing it prints changed, or a change was undone).
+                summary = self.inputs.of(job, cited)
+                record = dataclasses.replace(
+                    old, fingerprint=fingerprint(summary), content=sha256(markdown), version=str(old.issued["version"]),
+                    inputs=summary, cites=cited, status="issued", changes=[], change_kind="",
+                    signatories=_signatories(job))
+                self.manifest.documents[job.id] = record
+                if old.status == "issued" and files_ok and not wants_markdown:
+                    return None
+                return self._planned(job, record, doc, markdown)
+        else:
+            # Never issued: the draft of 1.0; one rendering tells which register fields it prints.
+            markdown, cited = render_recording(job, self.renderer, draft_doc(job, None, "1.0", ""))
+        return self._draft(job, old, cited, markdown, files_ok)
+
+    def _draft(self, job: Job, old: Record | None, cited: dict[str, list[str]], markdown: str,
+               files_ok: bool) -> _Planned | None:
         summary = self.inputs.of(job, cited)
-        if old is not None and sha256(markdown) == old.content:
-            # The document reads as before: same version. Record the new fingerprint, and write only what
-            # is missing (a deleted file comes back byte for byte) or asked for (--emit-markdown).
-            record = dataclasses.replace(old, fingerprint=fingerprint(summary), inputs=summary, cites=cited)
+        changes: list[Change] = []
+        if old is not None and old.issued:
+            changes = self._since_issue(job, old, cited, summary)
+            version = draft_version(old, is_major(changes))
+            doc = draft_doc(job, old, version, _history_summary(changes))
+            markdown = render_markdown(job, self.renderer, doc)
+            kind = "major" if is_major(changes) else "minor"
+        else:
+            version, doc, kind = "1.0", draft_doc(job, None, "1.0", ""), "new"
+        record = Record(fingerprint(summary), sha256(markdown), version, old.history if old else [], summary, {},
+                        title=job.doc.title, group=_group(job), cites=cited, status="draft",
+                        issued=old.issued if old else {}, changes=[c.to_json() for c in changes], change_kind=kind,
+                        signatories=_signatories(job), redline=old.redline if old else "")
+        if old is not None and old.status == "draft" and record.content == old.content:
+            # The draft reads as before: same version. Record the new fingerprint, and write only what is
+            # missing (a deleted file comes back byte for byte) or asked for (--emit-markdown).
+            record = dataclasses.replace(record, files=old.files)
             self.manifest.documents[job.id] = record
-            if files_ok and not wants_markdown:
+            if files_ok and not self.options.emit_markdown:
                 return None
             return self._planned(job, record, doc, markdown)
-        if old is None:
-            reasons, version = ["new document"], "1.0"
-            history_rows = [{"version": version, "date": job.doc.issue_date.isoformat(), "summary": "First issue"}]
-        else:
-            reasons, version = explain(old.inputs, summary) or ["content changed"], next_version(old.version)
-            summary_text = _sentence([self.names.plain(reason) for reason in reasons])
-            row = {"version": version, "date": job.doc.issue_date.isoformat(), "summary": summary_text}
-            history_rows = [*old.history, row]
-            doc = dataclasses.replace(doc, version=version,
-                                      history=(*history, HistoryRow(version, job.doc.issue_date, row["summary"])))
-            markdown = render_markdown(job, self.renderer, doc)
-        record = Record(fingerprint(summary), sha256(markdown), version, history_rows, summary, {},
-                        title=job.doc.title, group=_group(job), cites=cited)
-        self.result.changes.append(DocChange(job.id, job.doc.title, old.version if old else None, version, reasons))
+        self.result.changes.append(DocChange(job.id, job.doc.title, issued_version(old), version,
+                                             [c.text for c in changes], kind=kind))
         return self._planned(job, record, doc, markdown)
 
-    def _planned(self, job: Job, record: Record, doc: DocInfo, markdown: str) -> _Planned:
+    def _since_issue(self, job: Job, old: Record, cited: dict[str, list[str]], summary: dict) -> list[Change]:
+        """What changed since the last issued version, old and new values in plain words."""
+        snapshot = read_snapshot(self.options.out_dir, job.id, old)
+        if snapshot is None:  # the record of the issued version is missing: say what is known, from hashes
+            reasons = explain(old.inputs, summary) or ["content changed"]
+            note = (f"(the record of version {old.issued['version']} is missing from "
+                    f"{self.options.out_dir.as_posix()}/{ISSUED_DIR}, so only the changes since the last build "
+                    "are known)")
+            return [Change(self.names.plain(r), self.names.plain(r)) for r in reasons] + [Change(note, "")]
+        panel = job.context["panel"].id if "panel" in job.context else None
+        changes = describe(snapshot.values, self.inputs.values(job, cited), self.names, panel=panel,
+                           old_summary=snapshot.summary, new_summary=summary)
+        return changes or [Change("the document's wording or layout changed", "wording or layout changed")]
+
+    def _issue(self, job: Job, old: Record | None, when: date) -> _Planned | None:
+        if old is None:
+            self.not_ready.append(f"{job.id}: never built")
+            return None
+        summary = self.inputs.of(job, old.cites)
+        if old.fingerprint != fingerprint(summary):
+            reasons = "; ".join(self.names.plain(r) for r in explain(old.inputs, summary))
+            self.not_ready.append(f"{job.id}: changed since the last build ({reasons})")
+            return None
+        if old.status != "draft":
+            return None  # issued already, and nothing changed since
+        previous = issued_on(old)
+        if previous is not None and when < previous:
+            raise NotReady(f"cannot issue {job.id} on {long_date(when)}: its version {old.issued['version']} was "
+                           f"issued later, on {long_date(previous)}; give a later --date. Nothing was written.")
+        changes = [Change.from_json(c) for c in old.changes]
+        text = _history_summary(changes) if old.issued else "First issue"
+        doc = issue_doc(job, old, when, text)
+        markdown, cited = render_recording(job, self.renderer, doc)
+        summary = self.inputs.of(job, cited)
+        issued = {"version": old.version, "date": when.isoformat(), "review": doc.review_date.isoformat(),
+                  "content": sha256(markdown), "signatories": [list(s) for s in job.signatories]}
+        record = dataclasses.replace(
+            old, fingerprint=fingerprint(summary), content=sha256(markdown), inputs=summary, cites=cited,
+            history=[*old.history, {"version": old.version, "date": when.isoformat(), "summary": text}],
+            status="issued", issued=issued, changes=[], change_kind="", signatories=_signatories(job))
+        extra = snapshot_files(job.id, old.version, Snapshot(markdown, self.inputs.values(job, cited), summary))
+        redline = ""
+        before = read_snapshot(self.options.out_dir, job.id, old) if old.issued else None
+        if before is not None:
+            redline = f"{job.id}.redline-{old.issued['version']}-{old.version}.docx"
+            extra[redline] = _redline(self.writer, before.markdown, markdown, doc_meta(job, doc, markdown), when)
+        record = dataclasses.replace(record, redline=redline)
+        self.result.changes.append(DocChange(job.id, job.doc.title, issued_version(old), old.version,
+                                             [c["text"] for c in old.changes], kind=old.change_kind or "new",
+                                             redline=redline))
+        planned = self._planned(job, record, doc, markdown, extra)
+        # A copy of the issued files stays beside the kept Markdown: the next build overwrites the documents
+        # with drafts, and the version in force must still be there to read, print or publish.
+        kept = kept_copies(job.id, old.version, list(planned.record.files))
+        planned.files |= {copy: planned.files[rel] for rel, copy in kept.items()}
+        issued["files"] = sorted(kept.values())
+        return planned
+
+    def _planned(self, job: Job, record: Record, doc: DocInfo, markdown: str,
+                 extra: dict[str, bytes] | None = None) -> _Planned:
         from .write import render_html
 
-        meta = doc_meta(job, doc)
+        meta = doc_meta(job, doc, markdown)
         try:
             files = {f"{job.id}.docx": self.writer.render(markdown, meta)}
             if job.html:
@@ -255,7 +364,29 @@ class _Planner:
         record = dataclasses.replace(record, files={rel: sha256(data) for rel, data in files.items()})
         if self.options.emit_markdown:
             files[f"{job.id}.md"] = markdown.encode("utf-8")
+        files |= extra or {}  # kept issued versions and redlines: not the document's own files
         return _Planned(job, record, files)
+
+
+def _signatories(job: Job) -> list[list[str]]:
+    return [list(pair) for pair in job.signatories]
+
+
+def _history_summary(changes: list[Change]) -> str:
+    """One sentence for the version history table: what changed, without the values."""
+    shorts = list(dict.fromkeys(c.short for c in changes if c.short))
+    return sentence(shorts) if shorts else "Revised."
+
+
+def _redline(writer: DocxWriter, old_markdown: str, new_markdown: str, meta: DocMeta, when: date) -> bytes:
+    """The Word redline (tracked changes by "protocolgen", dated the issue date) between two issued versions,
+    in the house style of the build."""
+    from .write import redline
+
+    try:
+        return redline(old_markdown, new_markdown, meta, author="protocolgen", when=when, writer=writer)
+    except ValueError as exc:  # Markdown the writer cannot lay out (an old version from another template)
+        raise TemplateProblem(f"redline of {meta.title}: {exc}") from None
 
 
 def _hand_edited(planned: _Planned, out: Path, manifest: Manifest, journal: dict[str, str]) -> list[str]:
@@ -273,7 +404,8 @@ def _hand_edited(planned: _Planned, out: Path, manifest: Manifest, journal: dict
 
 
 def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Job]] | None = None) -> BuildResult:
-    """Validate the area, then (re)write every document whose inputs or content changed."""
+    """Validate the area, then (re)write every document whose inputs or content changed, as a draft (or, with
+    ``options.issue``, issue the current drafts)."""
     from .write import DocMeta, DocxWriter
 
     loaded = load_area(options.area_dir, options.strict)  # raises before anything is written
@@ -292,9 +424,14 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     jobs = resolve(loaded, options.as_of, options.only)
     result.documents = len(jobs)
 
+    area = loaded.area
+    assert area is not None  # load_area raised if the area could not be loaded
+    signoff = load_register(options.area_dir)  # a broken sign-off register stops the build here too
+    issue_date = (options.issue_date or area.issue_date) if options.issue else None
+
     # 1. Gather: decide and render every document in memory; nothing is written yet.
     planner = _Planner(options, manifest, _Inputs(renderer, options.reference_docx), renderer, writer, result,
-                       _Names(loaded))
+                       Names(loaded), issue_date)
     planned = []
     for job in progress(jobs) if progress else jobs:
         item = planner.plan(job)
@@ -302,6 +439,9 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
             result.unchanged.append(job.id)
         else:
             planned.append(item)
+    if planner.not_ready:
+        raise NotReady("cannot issue, nothing was written:\n" + "\n".join(f"  {why}" for why in planner.not_ready)
+                       + "\nBuild first (protocolgen build), check the drafts, then issue them.")
 
     # 2. Protect hand edits: a file whose bytes we did not write is kept unless --force (then backed up).
     to_write: list[_Planned] = []
@@ -323,17 +463,21 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
             del manifest.documents[gone]
 
     # 3. The reports, in memory too: the change report and the index of every document.
-    area = loaded.area
-    assert area is not None  # load_area raised if the area could not be loaded
+    manifest.area = area.name
     reports: dict[str, bytes] = {}
-    if result.changes:
-        report_md = changes_markdown(result.changes, area.name, area.issue_date, _Names(loaded))
-        meta = DocMeta(title=f"{area.name}: changes to documents", subject="What changed in this build",
-                       author=area.issuing_body, keywords=("changes",), created=area.issue_date,
-                       version="1.0", issue_date_text=long_date(area.issue_date), numbered_headings=False)
+    # A build reports every draft against its last issued version (not only this build's changes); an issue
+    # reports what it issued. Nothing to report leaves the last report in place (say, of the last issue).
+    report_on = result.changes if issue_date is not None else pending_changes(manifest)
+    if report_on:
+        when = issue_date or area.issue_date
+        report_md = changes_markdown(report_on, area.name, when, issued=issue_date is not None)
+        meta = DocMeta(title=f"{area.name}: changes to documents", subject="What changed in the documents",
+                       author=area.issuing_body, keywords=("changes",), created=when,
+                       version="1.0", issue_date_text=long_date(when), numbered_headings=False,
+                       marking=area.protective_marking)
         reports["changes.md"] = report_md.encode("utf-8")
         reports["changes.docx"] = writer.render(report_md, meta)
-    reports["index.html"] = index_html(manifest, area.name).encode("utf-8")
+    reports["index.html"] = index_html(manifest, area.name, progress_of(manifest, signoff)).encode("utf-8")
 
     # 4. Write: journal first, then each file atomically, and the manifest last.
     pending = {rel: sha256(data) for item in to_write for rel, data in item.files.items()}
@@ -382,6 +526,18 @@ def _write_report(out: Path, rel: str, data: bytes, manifest: Manifest, journal:
     result.written.append(rel)
 
 
+def refresh_index(out_dir: Path, manifest: Manifest, register: SignoffRegister) -> bool:
+    """Rewrite index.html after a change no document shows (a signature); True when it was kept because it was
+    edited by hand. The manifest notes the new index, as after a build."""
+    result = BuildResult()
+    data = index_html(manifest, manifest.area, progress_of(manifest, register)).encode("utf-8")
+    _write_report(out_dir, "index.html", data, manifest, {}, False, result)
+    manifest_bytes = manifest.to_json().encode("utf-8")
+    if _differs(out_dir / MANIFEST_NAME, manifest_bytes):
+        atomic_write(out_dir / MANIFEST_NAME, manifest_bytes)
+    return "index.html" in result.edited
+
+
 def _group(job: Job) -> str:
     owner = job.context.get("panel") or job.context["agency"].agency
     return owner.name
@@ -393,98 +549,3 @@ def _differs(path: Path, data: bytes) -> bool:
 
 def _json(value: dict) -> bytes:
     return (json.dumps(value, indent=1, sort_keys=True) + "\n").encode("utf-8")
-
-
-class _Names:
-    """Turns the ids in a reason ('legislation crime-and-disorder-act-1998-s115: title changed') into the
-    names a reader knows ('Crime and Disorder Act 1998, section 115: title changed')."""
-
-    _ID = re.compile(r"^(legislation|agency|panel) ([a-z0-9-]+)(?=:)")
-
-    def __init__(self, loaded: LoadedArea):
-        self.names = {("legislation", k): e.citation for k, e in loaded.register.items()}
-        self.names |= {("agency", k): a.name for k, a in loaded.agencies.items()}
-        self.names |= {("panel", k): p.name for k, p in loaded.panels.items()}
-
-    def plain(self, reason: str, keep_id: bool = False) -> str:
-        def name(match: re.Match[str]) -> str:
-            known = self.names.get((match.group(1), match.group(2)))
-            if known is None:
-                return match.group(0)
-            return f"{known} ({match.group(2)})" if keep_id else known
-
-        return self._ID.sub(name, reason)
-
-
-def _sentence(reasons: list[str]) -> str:
-    text = "; ".join(reasons)
-    return text[0].upper() + text[1:] + "."
-
-
-def changes_markdown(changes: list[DocChange], area_name: str, issued: date, names: _Names) -> str:
-    """The change report: what changed in each document since the last build, for re-circulation."""
-    from .render import md_escape
-
-    changed = sorted((c for c in changes if c.old_version), key=lambda c: c.id)
-    new = sorted((c for c in changes if not c.old_version), key=lambda c: c.id)
-    lines = [
-        (f"This report lists the documents of {md_escape(area_name)} that this build created or changed "
-         f"(documents dated {long_date(issued)})."),
-        "",
-    ]
-    if changed:
-        lines += ["# Changed documents", "",
-                  ("Each of these documents has a new version. Send it to its signatories again where its "
-                   "content changed in substance."), ""]
-        for change in changed:
-            lines += [f"## {md_escape(change.title)}", "",
-                      (f"File {md_escape(change.id)}, version {change.old_version} to {change.new_version}. "
-                       "What changed:"), ""]
-            lines += [f"- {md_escape(names.plain(reason, keep_id=True))}" for reason in change.reasons]
-            lines.append("")
-    if new:
-        lines += ["# New documents", "", "| Document | File | Version |", "|---|---|---|"]
-        lines += [f"| {md_escape(c.title)} | {md_escape(c.id)} | {c.new_version} |" for c in new]
-        lines.append("")
-    return "\n".join(lines)
-
-
-def index_html(manifest: Manifest, area_name: str) -> str:
-    """A page linking every document, grouped by panel and by agency."""
-    groups: dict[str, list[str]] = {}
-    for doc_id in sorted(manifest.documents):
-        folder = doc_id.rsplit("/", 1)[0]
-        groups.setdefault(folder, []).append(doc_id)
-    esc = html.escape
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en-GB">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{esc(area_name)}: documents</title>",
-        ("<style>body{font-family:Arial,Helvetica,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;"
-         "line-height:1.5;color:#1b1b1b}h2{margin-top:2rem;border-bottom:1px solid #ccc}a{color:#1d4f91}</style>"),
-        "</head>",
-        "<body>",
-        "<main>",
-        f"<h1>{esc(area_name)}: documents</h1>",
-    ]
-    for section, label in (("panels", "Panels"), ("agencies", "Agencies")):
-        folders = [f for f in groups if f.startswith(section + "/")]
-        if not folders:
-            continue
-        parts.append(f"<h2>{label}</h2>")
-        for folder in folders:
-            first = manifest.documents[groups[folder][0]]
-            parts.append(f"<h3>{esc(first.group or folder.split('/', 1)[1])}</h3>")
-            parts.append("<ul>")
-            for doc_id in groups[folder]:
-                record = manifest.documents[doc_id]
-                for rel in sorted(record.files):
-                    fmt = "Word" if rel.endswith(".docx") else "web page"
-                    parts.append(f'<li><a href="{esc(rel)}">{esc(record.title or rel)}</a> '
-                                 f"({fmt}, version {esc(record.version)})</li>")
-            parts.append("</ul>")
-    parts += ["</main>", "</body>", "</html>", ""]
-    return "\n".join(parts)

@@ -8,6 +8,7 @@ import sys
 from datetime import date
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -59,12 +60,16 @@ def main() -> None:
 @click.pass_context
 def validate(ctx: click.Context, area: Path, strict: bool) -> None:
     """Check an area folder and list every problem, with file, line and field."""
+    from .signoff import read_register
+
     ctx.meta["protocolgen.area"] = area
     loaded = inspect_area(area)
-    _show(loaded.diagnostics, area, err=False)
-    failed = bool(loaded.errors) or (strict and bool(loaded.warnings))
+    diagnostics = sorted(loaded.diagnostics + read_register(area)[1], key=Diagnostic.sort_key)
+    _show(diagnostics, area, err=False)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    failed = bool(errors) or (strict and len(errors) < len(diagnostics))
     summary = (f"{area.as_posix()}: {len(loaded.agencies)} agencies, {len(loaded.panels)} panels; "
-               f"{_counts(loaded.diagnostics)}")
+               f"{_counts(diagnostics)}")
     click.secho(summary, fg="red" if failed else "green")
     ctx.exit(1 if failed else 0)
 
@@ -79,7 +84,7 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
 
 
 def _build_options(area: Path, out: Path, only: tuple[str, ...], templates: Path | None, reference_docx: Path | None,
-                   as_of: date | None, strict: bool, **extra: bool):
+                   as_of: date | None, strict: bool, **extra: Any):
     from .build import BuildOptions
 
     for item in only:
@@ -124,36 +129,47 @@ def build(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], temp
     ctx.meta["protocolgen.area"] = area
     options = _build_options(area, out, only, templates, reference_docx, as_of, strict,
                              emit_markdown=emit_markdown, force=force)
+    result = run_build(options, progress=_progress)
+    _report_written(result, area, out)
+    drafts = [c for c in result.changes if c.old_version is None]
+    if drafts:
+        click.echo(f"  {len(drafts)} new draft{'s' * (len(drafts) != 1)} of version 1.0, not yet issued")
+    for change in result.changes:
+        if change.old_version is not None:
+            click.echo(f"  {change.id}: draft of {change.new_version} ({change.kind} changes since "
+                       f"{change.old_version}): {'; '.join(change.reasons)}")
+    if result.changes:
+        click.echo(f"What the drafts change is in {(out / 'changes.md').as_posix()}. Issue them with "
+                   f"'protocolgen issue' once they are approved.")
+    _report_kept(result, out)
 
-    def progress(jobs):
-        if not sys.stderr.isatty():
-            return jobs
 
-        def shown():
-            with click.progressbar(jobs, label="Rendering", file=sys.stderr,
-                                   item_show_func=lambda job: job.id if job else "") as bar:
-                yield from bar
+def _progress(jobs):
+    if not sys.stderr.isatty():
+        return jobs
 
-        return shown()
+    def shown():
+        with click.progressbar(jobs, label="Rendering", file=sys.stderr,
+                               item_show_func=lambda job: job.id if job else "") as bar:
+            yield from bar
 
-    result = run_build(options, progress=progress)
+    return shown()
+
+
+def _report_written(result, area: Path, out: Path) -> None:
     _show(result.warnings, area)
     for note in result.notes:
         click.secho(f"warning: {note}", fg="yellow", err=True)
-    documents = [w for w in result.written if w.endswith(".docx") and not w.startswith("changes")]
+    documents = [w for w in result.written if w.endswith(".docx") and not w.startswith("changes")
+                 and ".redline-" not in w]
     if not result.written:
         click.echo(f"No changes: all {result.documents} documents are up to date; nothing was written.")
     else:
         click.echo(f"Wrote {len(result.written)} files in {out.as_posix()}: {len(documents)} Word documents "
                    f"({len(result.unchanged)} of {result.documents} documents unchanged).")
-    new = [c for c in result.changes if c.old_version is None]
-    if new:
-        click.echo(f"  {len(new)} new document{'s' * (len(new) != 1)} at version 1.0")
-    for change in result.changes:
-        if change.old_version is not None:
-            click.echo(f"  {change.id} ({change.old_version} -> {change.new_version}): {'; '.join(change.reasons)}")
-    if result.changes:
-        click.echo(f"What changed is in {(out / 'changes.md').as_posix()}.")
+
+
+def _report_kept(result, out: Path) -> None:
     for backup in result.backups:
         click.secho(f"Kept a copy of a hand-edited file as {backup}", fg="yellow")
     if result.edited:
@@ -174,8 +190,10 @@ def build(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], temp
 @click.pass_context
 def status(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], templates: Path | None,
            reference_docx: Path | None, as_of: date | None, strict: bool) -> None:
-    """List stale documents and why, without writing anything. Exit 1 when something is stale."""
+    """List stale documents and why, drafts not yet issued, and who has not signed each issued protocol.
+    Writes nothing. Exit 1 when something is stale or edited by hand."""
     from .build import status as run_status
+    from .commands.overview import overview
 
     ctx.meta["protocolgen.area"] = area
     stale, edited, _warnings = run_status(_build_options(area, out, only, templates, reference_docx, as_of, strict))
@@ -187,7 +205,115 @@ def status(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], tem
         click.echo(f"edited by hand: {(out / rel).as_posix()}")
     if not stale and not edited:
         click.echo("All documents are current.")
+    seen = overview(area, out)
+    new = [d for d in seen.drafts if d.old_version is None]
+    if new:
+        click.echo(f"{len(new)} draft{'s' * (len(new) != 1)} of version 1.0, never issued.")
+    for draft in seen.drafts:
+        if draft.old_version is not None:
+            click.echo(f"draft: {draft.id}: {draft.new_version} ({draft.kind} changes since {draft.old_version})")
+    if seen.drafts:
+        click.echo("Issue the drafts with 'protocolgen issue' once they are approved.")
+    for item in seen.signoff:
+        click.echo(f"sign-off: {item.document} version {item.version}: {item.summary}")
+        for controller in item.unsigned:
+            earlier = (f" (signed version {controller.signature.version} on {controller.signature.date.isoformat()})"
+                       if controller.signature else "")
+            click.echo(f"  not signed: {controller.name} ({controller.id}){earlier}")
     ctx.exit(1 if stale or edited else 0)
+
+
+@main.command()
+@AREA
+@_with_common
+@click.option("--date", "when", callback=_parse_date, metavar="YYYY-MM-DD",
+              help="The day the documents are issued (default: the area's issue_date).")
+@click.option("--today", is_flag=True, help="Date them today, by the computer's clock.")
+@click.option("--force", is_flag=True, help="Overwrite documents edited by hand (a backup copy is kept).")
+@click.pass_context
+def issue(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], templates: Path | None,
+          reference_docx: Path | None, as_of: date | None, strict: bool, when: date | None, today: bool,
+          force: bool) -> None:
+    """Issue the current drafts: each becomes its issued version (1.0, then 1.1 or 2.0), dated the day it is
+    issued, with a Word redline of what changed since the version before."""
+    from .commands.issue import issue as run_issue
+
+    ctx.meta["protocolgen.area"] = area
+    options = _build_options(area, out, only, templates, reference_docx, as_of, strict, force=force)
+    result = run_issue(options, when, today, progress=_progress)
+    if not result.changes:
+        click.echo("Nothing to issue: every document is at its issued version.")
+    else:
+        first = [c for c in result.changes if c.old_version is None]
+        click.echo(f"Issued {len(result.changes)} document{'s' * (len(result.changes) != 1)} in {out.as_posix()}"
+                   + (f" ({len(first)} for the first time, at version 1.0)." if first else "."))
+        for change in result.changes:
+            if change.old_version is not None:
+                redline = f"; tracked changes: {(out / change.redline).as_posix()}" if change.redline else ""
+                click.echo(f"  {change.id}: {change.old_version} -> {change.new_version}{redline}")
+        click.echo(f"What changed is in {(out / 'changes.md').as_posix()}. Protocols need signing: see "
+                   "'protocolgen status', and record each signature with 'protocolgen sign'.")
+    _report_kept(result, out)
+
+
+@main.command()
+@AREA
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
+              help="Output folder (where the protocol was issued).")
+@click.option("--document", required=True, metavar="panels/ID/protocol", help="The protocol signed.")
+@click.option("--controller", required=True, metavar="ID", help="The controller that signed it.")
+@click.option("--signatory", required=True, metavar="JOB TITLE", help="Who signed, by job title.")
+@click.option("--date", "when", required=True, callback=_parse_date, metavar="YYYY-MM-DD", help="The day it was signed.")
+@click.option("--copy", metavar="TEXT", help="Where the signed copy is kept.")
+@click.pass_context
+def sign(ctx: click.Context, area: Path, out: Path, document: str, controller: str, signatory: str, when: date,
+         copy: str | None) -> None:
+    """Record in AREA/signoff.yaml that a controller signed the issued version of a protocol."""
+    from .commands.sign import sign as run_sign
+
+    ctx.meta["protocolgen.area"] = area
+    result = run_sign(area, out, document, controller, signatory, when, copy)
+    item = result.signoff
+    click.echo(f"Recorded in {result.register.as_posix()}: {document} version {item.version}, {item.summary}.")
+    if item.unsigned:
+        click.echo("  still to sign: " + ", ".join(c.name for c in item.unsigned))
+    if result.index_kept:
+        click.secho(f"{(out / 'index.html').as_posix()} was edited by hand, so it was not updated.", fg="yellow",
+                    err=True)
+
+
+@main.command()
+@AREA
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
+              help="Output folder.")
+@click.option("--date", "on", callback=_parse_date, metavar="YYYY-MM-DD", help="Report as of this day (default: today).")
+@click.option("--within", type=click.IntRange(min=0), default=60, show_default=True, metavar="DAYS",
+              help="Count a review as due this many days ahead.")
+@click.option("--ics", type=click.Path(path_type=Path, dir_okay=False), help="Also write an iCalendar file of "
+              "every review date.")
+@click.pass_context
+def reviews(ctx: click.Context, area: Path, out: Path, on: date | None, within: int, ics: Path | None) -> None:
+    """List issued documents due for review (and overdue), and write their review dates as a calendar."""
+    from .commands.reviews import calendar, read_manifest
+    from .commands.reviews import reviews as run_reviews
+    from .manifest import atomic_write
+    from .render import long_date
+
+    ctx.meta["protocolgen.area"] = area
+    manifest = read_manifest(out)
+    report = run_reviews(manifest, on or date.today(), within)  # a report of today, not a document
+    click.echo(f"Reviews as of {long_date(report.on)} (due within {within} days):")
+    for label, items in (("overdue", report.overdue), ("due", report.due)):
+        for item in items:
+            click.echo(f"  {label}: {item.document} (version {item.version}, issued {long_date(item.issued)}): "
+                       f"review by {long_date(item.due)}")
+    if not report.overdue and not report.due:
+        click.echo("  none due")
+    click.echo(f"{len(report.later)} later; {report.not_issued} document(s) not yet issued.")
+    if ics is not None:
+        name = manifest.area or area.name
+        atomic_write(ics, calendar(report.all, name))
+        click.echo(f"Wrote {ics.as_posix()}: {len(report.all)} review date(s).")
 
 
 @main.group()

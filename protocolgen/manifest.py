@@ -1,11 +1,16 @@
-"""The build manifest: what each document was built from, what was written, its version and history.
+"""The build manifest: what each document was built from, what was written, its version, status and history.
 
 Staleness is decided by content fingerprints, never by file times. Each document records a hash per input
 (and per top-level field of each input), so a stale document can say in plain words what changed.
+
+A document is a *draft* until ``protocolgen issue`` issues it; the record then keeps what the issued version
+was (``Record.issued``), and the Markdown and input values of every issued version are kept in files under
+``OUT/.protocolgen/issued/`` (see ``lifecycle``) rather than in the manifest, which stays small.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -17,7 +22,7 @@ from .errors import OutputProblem
 
 MANIFEST_NAME = ".protocolgen-manifest.json"
 JOURNAL_NAME = ".protocolgen-pending.json"
-FORMAT = 1
+FORMAT = 2  # 2: drafts and issues (status, issued, changes); format 1 manifests are read as all issued
 
 
 def sha256(data: bytes | str) -> str:
@@ -131,6 +136,15 @@ class Record:
     title: str = ""
     group: str = ""  # the panel or agency name, for the index
     cites: dict[str, list[str]] = field(default_factory=dict)  # register key -> fields printed at last render
+    status: str = "draft"  # "draft": built, not yet issued; "issued": the files are the issued version
+    # The last issued version: version, date, review (next review date), content (hash of its Markdown) and,
+    # for protocols, the signatories of that version. Empty until the document is first issued.
+    issued: dict[str, Any] = field(default_factory=dict)
+    # A draft's changes since the last issued version: {"text", "short", "kind"} each (see ``changes``).
+    changes: list[dict[str, str]] = field(default_factory=list)
+    change_kind: str = ""  # a draft's kind of change since the last issue: "new", "minor" or "major"
+    signatories: list[list[str]] = field(default_factory=list)  # protocols: [id, name] of each controller
+    redline: str = ""  # the tracked-changes document of the last re-issue, relative to OUT
 
     def to_json(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -141,6 +155,7 @@ class Manifest:
     documents: dict[str, Record] = field(default_factory=dict)
     reports: dict[str, str] = field(default_factory=dict)  # index.html, changes.*: path -> hash last written
     problem: str = ""  # why an existing manifest could not be used
+    area: str = ""  # the area's name, for the reports written without loading the area (sign, reviews)
 
     @classmethod
     def read(cls, out_dir: Path) -> Manifest:
@@ -149,22 +164,33 @@ class Manifest:
             return cls()
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("format") != FORMAT:
+            if data.get("format") not in (1, FORMAT):
                 raise ValueError(f"unknown format {data.get('format')!r}")
             documents = {key: Record(**value) for key, value in data["documents"].items()}
-            return cls(documents, {str(k): str(v) for k, v in data.get("reports", {}).items()})
+            if data["format"] == 1:
+                documents = {key: _as_issued(record) for key, record in documents.items()}
+            reports = {str(k): str(v) for k, v in data.get("reports", {}).items()}
+            return cls(documents, reports, area=str(data.get("area", "")))
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
             return cls(problem=f"{path.name} could not be read ({exc.__class__.__name__}: {exc})")
 
     def to_json(self) -> str:
         body = {"format": FORMAT, "documents": {k: v.to_json() for k, v in sorted(self.documents.items())},
-                "reports": dict(sorted(self.reports.items()))}
+                "reports": dict(sorted(self.reports.items())), "area": self.area}
         return json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
     def known_hashes(self, relpath: str) -> set[str]:
         """Every hash protocolgen is known to have written at ``relpath``."""
         known = {rec.files[relpath] for rec in self.documents.values() if relpath in rec.files}
         return known | ({self.reports[relpath]} if relpath in self.reports else set())
+
+
+def _as_issued(record: Record) -> Record:
+    """A record of a format 1 manifest, written when every build issued its documents: issued as it stands."""
+    last = record.history[-1] if record.history else {}
+    issued = {"version": record.version, "date": last.get("date", ""), "review": "", "content": record.content,
+              "signatories": []}
+    return dataclasses.replace(record, status="issued", issued=issued)
 
 
 def read_journal(out_dir: Path) -> dict[str, str]:
@@ -193,9 +219,10 @@ def atomic_write(path: Path, data: bytes) -> None:
                             "the next build finishes the work.") from None
 
 
-def next_version(version: str) -> str:
+def next_version(version: str, major_change: bool = False) -> str:
+    """The version after ``version``: 1.0 -> 1.1 for a minor change, 1.0 -> 2.0 for a major one."""
     major, _, minor = version.partition(".")
     try:
-        return f"{int(major)}.{int(minor or 0) + 1}"
+        return f"{int(major) + 1}.0" if major_change else f"{int(major)}.{int(minor or 0) + 1}"
     except ValueError:
         return "1.0"

@@ -20,6 +20,7 @@ from office import convert_to_pdf, needs_soffice
 
 from protocolgen import BuildOptions, build, status
 from protocolgen.cli import main
+from protocolgen.commands.issue import issue
 from protocolgen.manifest import MANIFEST_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +98,7 @@ def test_changing_one_legislation_entry_rebuilds_exactly_the_documents_citing_it
     out = tmp_path / "out"
     key = "crime-and-disorder-act-1998-s115"
     build(BuildOptions(area_dir=area, out_dir=out))
+    issue(BuildOptions(area_dir=area, out_dir=out))
     first = _manifest(out)
     citing = {doc for doc, rec in first.items() if "title" in rec["cites"].get(key, [])}
     in_scope = {doc for doc, rec in first.items() if key in rec["inputs"]["legislation-in-scope"]}
@@ -117,19 +119,22 @@ def test_changing_one_legislation_entry_rebuilds_exactly_the_documents_citing_it
     assert changed_docs - {"changes", "index", MANIFEST_NAME.rsplit(".", 1)[0]} == citing
     second = _manifest(out)
     for doc in citing:
-        assert second[doc]["version"] == "1.1"
+        # A draft of the next version; the issued version stays on record until the draft is issued.
+        assert (second[doc]["version"], second[doc]["status"], second[doc]["issued"]["version"]) == ("1.1", "draft",
+                                                                                                       "1.0")
+        assert second[doc]["change_kind"] == "minor"
         # The version history speaks the reader's language: the Act's citation, not the register key.
-        assert second[doc]["history"][-1]["summary"] == "Crime and Disorder Act 1998, section 115: title changed."
+        assert [c["short"] for c in second[doc]["changes"]] == ["Crime and Disorder Act 1998, section 115: title changed"]
     for doc in set(first) - citing:
-        assert second[doc]["version"] == "1.0"
+        assert (second[doc]["version"], second[doc]["status"]) == ("1.0", "issued")
     report = (out / "changes.md").read_text(encoding="utf-8")
-    assert f"- Crime and Disorder Act 1998, section 115 ({key}): title changed" in report
+    assert ("- Crime and Disorder Act 1998, section 115: title: Crime and Disorder Act 1998 → “Crime and Disorder Act "
+            "1998 (as renamed in this test)”") in report
     assert "changes.docx" in os.listdir(out)
-    # The protocol's version history table gained a row.
+    # The protocol's version history table gained a draft row for 1.1.
     protocol = next(d for d in sorted(citing) if d.endswith("/protocol"))
-    text = "\n".join(cell.text for table in docx.Document(str(out / f"{protocol}.docx")).tables
-                     for row in table.rows for cell in row.cells)
-    assert "1.1" in text
+    rows = [[cell.text for cell in row.cells] for row in docx.Document(str(out / f"{protocol}.docx")).tables[-1].rows]
+    assert rows[-1][0] == "1.1" and rows[-1][2] == "Draft: Crime and Disorder Act 1998, section 115: title changed."
     assert CliRunner().invoke(main, ["status", str(area), "-o", str(out)]).exit_code == 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from protocolgen.manifest import MANIFEST_NAME, Manifest, explain, fingerprint, next_version, summarise_inputs
@@ -58,3 +59,21 @@ def test_a_damaged_manifest_is_reported_not_raised(tmp_path: Path) -> None:
         (tmp_path / MANIFEST_NAME).write_text(text, encoding="utf-8")
         manifest = Manifest.read(tmp_path)
         assert manifest.documents == {} and MANIFEST_NAME in manifest.problem, text
+
+
+def test_a_major_change_starts_the_next_whole_version() -> None:
+    assert next_version("1.3", major_change=True) == "2.0"
+    assert next_version("2.0", major_change=True) == "3.0"
+
+
+def test_a_format_1_manifest_is_read_as_issued(tmp_path: Path) -> None:
+    # Before drafts existed every build issued its documents: a format 1 record is issued as it stands.
+    record = {"fingerprint": "f", "content": "c", "version": "1.2", "inputs": {}, "files": {"a.docx": "h"},
+              "history": [{"version": "1.0", "date": "2026-04-01", "summary": "First issue"},
+                          {"version": "1.2", "date": "2026-04-01", "summary": "Title changed."}]}
+    (tmp_path / MANIFEST_NAME).write_text(json.dumps({"format": 1, "documents": {"panels/x/protocol": record}}),
+                                          encoding="utf-8")
+    read = Manifest.read(tmp_path).documents["panels/x/protocol"]
+    assert read.status == "issued"
+    assert (read.issued["version"], read.issued["date"], read.issued["content"]) == ("1.2", "2026-04-01", "c")
+    assert '"format": 2' in Manifest(documents={"panels/x/protocol": read}).to_json()

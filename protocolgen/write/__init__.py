@@ -7,6 +7,9 @@
     writer = DocxWriter()                 # parses the bundled house style once; reuse it for every document
     data = writer.render(markdown, meta)  # a complete .docx as bytes, byte-identical for identical input
     page = render_html(markdown, meta)    # a standalone accessible HTML page
+    read_custom_properties(data)          # {"protocolgen-id": ..., ...}: what meta.custom put in the file
+    redline(old_markdown, markdown, meta, author="Westmarsh SCP", when=date(2026, 5, 1))
+                                          # the new version with every change from the old tracked
 
 The markdown dialect (CommonMark, GFM tables and ``:::`` containers) is described in
 :mod:`protocolgen.write.markdown`.
@@ -15,6 +18,7 @@ The markdown dialect (CommonMark, GFM tables and ``:::`` containers) is describe
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 
 
@@ -49,6 +53,22 @@ class DocMeta:
 
 
 from protocolgen.write.docx import DocxWriter  # noqa: E402  (after DocMeta, which the writers use)
+from protocolgen.write.docx.package import read_custom_properties  # noqa: E402
 from protocolgen.write.html import render_html  # noqa: E402
 
-__all__ = ["DocMeta", "DocxWriter", "render_html"]
+
+@functools.cache
+def _bundled_writer() -> DocxWriter:
+    return DocxWriter()
+
+
+def redline(old_markdown: str, new_markdown: str, meta: DocMeta, *, author: str, when: datetime.date,
+            writer: DocxWriter | None = None) -> bytes:
+    """A complete .docx of the new version in which every difference from the old is a tracked change
+    (``w:ins``/``w:del`` by ``author``, dated ``when`` at 00:00:00Z), compared block by block and, within a
+    changed paragraph or table cell, word by word. ``writer`` gives the house style (default: the bundled
+    one). See :mod:`protocolgen.write.docx.revisions`."""
+    return (writer or _bundled_writer()).redline(old_markdown, new_markdown, meta, author=author, when=when)
+
+
+__all__ = ["DocMeta", "DocxWriter", "read_custom_properties", "redline", "render_html"]
