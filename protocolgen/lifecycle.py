@@ -22,7 +22,7 @@ from typing import Any
 
 from .manifest import Record, next_version, sha256
 from .models import Area
-from .resolve import DocInfo, HistoryRow, Job, _add_months
+from .resolve import DocInfo, HistoryRow, Job, add_months
 
 ISSUED_DIR = ".protocolgen/issued"
 
@@ -33,7 +33,7 @@ def is_protocol(doc_id: str) -> bool:
 
 def review_for(area: Area, issued_on: date) -> date:
     """The next review of a version issued on ``issued_on``: the area's fixed date, or issue date + interval."""
-    return area.next_review_date or _add_months(issued_on, area.review_interval_months)
+    return area.next_review_date or add_months(issued_on, area.review_interval_months)
 
 
 def history(record: Record | None) -> tuple[HistoryRow, ...]:
