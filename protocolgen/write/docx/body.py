@@ -22,6 +22,7 @@ from lxml import etree
 from markdown_it.token import Token
 
 from protocolgen.write import markdown as mdx
+from protocolgen.write.docx import controls
 from protocolgen.write.docx.fields import (
     NO_TOC_ENTRIES,
     TOC_INSTRUCTION,
@@ -85,6 +86,7 @@ from protocolgen.write.docx.oxml import (
     W_W,
     XML_SPACE,
     add_run,
+    document_root,
     insert_ppr,
     qn,
     xml_bytes,
@@ -126,6 +128,11 @@ class Ids:
     rels: dict[str, str] = field(default_factory=dict)  # part name -> rId, in PARTS order
     hyperlinks: dict[str, str] = field(default_factory=dict)  # url -> rId, in order of first use
     next_num_id: int = 0
+    sdt_count: int = 0  # content controls (w:sdt w:id)
+
+    def next_sdt(self) -> int:
+        self.sdt_count += 1
+        return self.sdt_count
 
 
 class BodyWriter:
@@ -145,6 +152,9 @@ class BodyWriter:
         self.hyperlinks = ids.hyperlinks
         self.ordered_lists: list[tuple[int, int, int]] = []  # (numId, ilvl, start) of this body's lists
         self.toc_paragraphs: list[etree._Element] = []  # the contents list's paragraphs, a field's result
+        self.namespaces: set[str] = set()  # extension namespaces the body uses (oxml.EXTENSION_NAMESPACES)
+        self.has_checkboxes = False
+        self._boxes: list[etree._Element] = []  # check boxes of the paragraph being written, to title
         self.lists: list[_List] = []
         self.items: list[bool] = []  # per open list item: has its numbered paragraph been written?
         self.containers: list[str] = []
@@ -203,6 +213,9 @@ class BodyWriter:
             etree.SubElement(body, W_P)  # Word wants a paragraph after a final table
         body.append(section_properties(self.ref.sect_pr, self.rel_id("word/header1.xml"),
                                        self.rel_id("word/footer1.xml")))
+        if self.namespaces:  # re-rooted under a w:document that declares them (lxml re-uses its prefixes)
+            root = document_root(self.namespaces)
+            root.append(body)
         return root
 
     def render(self, tokens: Sequence[Token]) -> None:
@@ -367,7 +380,7 @@ class BodyWriter:
                 text.append(" ")
                 continue
             if text:
-                add_run(target, "".join(text), b, it, rstyle)
+                self._text(target, "".join(text), b, it, rstyle)
                 text = []
             if kind == "strong_open":
                 b += 1
@@ -388,7 +401,23 @@ class BodyWriter:
             elif kind == "image" and child.content:
                 text.append(child.content)
         if text:
-            add_run(target, "".join(text), b, it, rstyle)
+            self._text(target, "".join(text), b, it, rstyle)
+        if self._boxes:
+            controls.title_checkboxes(parent, self._boxes)
+            self._boxes = []
+
+    def _text(self, target: etree._Element, text: str, bold: int, italic: int, rstyle: str | None) -> None:
+        """A run of text; inside ``::: form`` each ☐ in it becomes a check box control."""
+        if controls.BALLOT_BOX not in text or "form" not in self.containers:
+            add_run(target, text, bold, italic, rstyle)
+            return
+        for index, part in enumerate(text.split(controls.BALLOT_BOX)):
+            if index:
+                self._boxes.append(controls.add_checkbox(target, self.ids.next_sdt()))
+            if part:
+                add_run(target, part, bold, italic, rstyle)
+        self.namespaces.add("w14")
+        self.has_checkboxes = True
 
     def _hyperlink(self, parent: etree._Element, href: str) -> etree._Element:
         link = etree.SubElement(parent, W_HYPERLINK)
@@ -524,7 +553,8 @@ class BodyWriter:
         cell_widths = [{W_W: str(value), W_TYPE: "dxa"} for value in widths]
         jc = {"right": {W_VAL: "right"}, "center": {W_VAL: "center"}}
         row_height = {W_VAL: str(height), W_HRULE: "atLeast"} if height else None
-        for header, cells in rows:
+        headers = texts[0] if rows and rows[0][0] else [""] * columns
+        for row_index, (header, cells) in enumerate(rows):
             tr = sub(tbl, W_TR)
             tr_pr = sub(tr, W_TRPR)
             sub(tr_pr, W_CANTSPLIT)  # a row never breaks across pages
@@ -543,6 +573,12 @@ class BodyWriter:
                         sub(ppr, W_PSTYLE, {W_VAL: cell_style})
                     if align in jc:
                         sub(ppr, W_JC, jc[align])
+                if kind == "form" and not header and not texts[row_index][column].strip() \
+                        and not inline.children:
+                    # a blank to fill in: a text control named after its column, or the row's first cell
+                    title = headers[column].strip() or texts[row_index][0].strip() or f"Field {column + 1}"
+                    controls.add_text_control(p, self.ids.next_sdt(), title)
+                    continue
                 self.runs(p, inline.children, bold=header)
 
 
