@@ -33,6 +33,7 @@ from protocolgen.write.docx.fields import (
     field_char,
     format_number,
     heading_bookmarks,
+    id_bookmarks,
 )
 from protocolgen.write.docx.oxml import (
     CODE_FONTS,
@@ -53,6 +54,7 @@ from protocolgen.write.docx.oxml import (
     W_IND,
     W_JC,
     W_KEEPNEXT,
+    W_LANG,
     W_LEFT,
     W_NUMID,
     W_NUMPR,
@@ -142,6 +144,8 @@ class BodyWriter:
         self.ref, self.s, self.tokens, self.meta = ref, ref.styles, tokens, meta
         self.outline = mdx.outline(tokens)
         self.bookmarks = heading_bookmarks(self.outline)
+        self.id_bookmarks = id_bookmarks(self.outline)  # slug -> Word name, for headings given an id
+        self.languages: list[tuple[int, str]] = []  # open ::: lang containers: (first body child, Word tag)
         self.heading_index = 0
         if ids is None:
             ids = Ids(next_num_id=ref.max_num_id + 1)
@@ -299,7 +303,13 @@ class BodyWriter:
         index = self.heading_index
         self.heading_index += 1
         bookmark_start(p, index, self.bookmarks[heading.slug])
+        own = self.id_bookmarks.get(heading.slug)
+        own_id = len(self.outline) + index  # ids after the contents bookmarks' 0..n-1
+        if own is not None:  # the heading's own id, as a bookmark around its text
+            bookmark_start(p, own_id, own)
         self.runs(p, inline.children)
+        if own is not None:
+            bookmark_end(p, own_id)
         bookmark_end(p, index)
         return i + 3  # heading_open, inline, heading_close
 
@@ -446,11 +456,16 @@ class BodyWriter:
             else:
                 self.page_break = True
             return close + 1
+        if name == "lang":
+            self.languages.append((len(self.body), word_language(mdx.container_argument(token))))
         self.containers.append(name)
         return i + 1
 
     def container_close(self, i: int) -> int:
-        self.containers.pop()
+        if self.containers.pop() == "lang":
+            start, tag = self.languages.pop()
+            for block in self.body[start:]:
+                mark_language(block, tag)
         return i + 1
 
     def _toc(self) -> None:
@@ -580,6 +595,38 @@ class BodyWriter:
                     controls.add_text_control(p, self.ids.next_sdt(), title)
                     continue
                 self.runs(p, inline.children, bold=header)
+
+
+# Word knows a language by language and region; the languages of the United Kingdom and Ireland get theirs.
+_WORD_REGIONS = {"cy": "cy-GB", "en": "en-GB", "gd": "gd-GB", "ga": "ga-IE", "kw": "kw-GB"}
+
+
+def word_language(tag: str) -> str:
+    """The ``w:lang`` value for a BCP 47 tag: a bare primary tag gets its region where Word needs one."""
+    return _WORD_REGIONS.get(tag.lower(), tag)
+
+
+def mark_language(block: etree._Element, tag: str) -> None:
+    """Give every run of ``block`` (a paragraph or table), and every paragraph mark, the language ``tag``,
+    unless an inner ``::: lang`` already gave it one."""
+    for run in block.iter(W_R):
+        rpr = run.find(W_RPR)
+        if rpr is None:
+            rpr = etree.Element(W_RPR)
+            run.insert(0, rpr)
+        if rpr.find(W_LANG) is None:
+            etree.SubElement(rpr, W_LANG, {W_VAL: tag})  # w:lang comes late in CT_RPr: after all we write
+    for p in block.iter(W_P):
+        ppr = p.find(W_PPR)
+        if ppr is None:
+            ppr = etree.Element(W_PPR)
+            p.insert(0, ppr)
+        rpr = ppr.find(W_RPR)
+        if rpr is None:
+            rpr = etree.Element(W_RPR)
+            insert_ppr(ppr, rpr)
+        if rpr.find(W_LANG) is None:
+            etree.SubElement(rpr, W_LANG, {W_VAL: tag})
 
 
 def column_widths(rows: list[list[str]], total: int, wide_empty: bool = False) -> list[int]:
