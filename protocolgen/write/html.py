@@ -7,7 +7,8 @@ never inject markup: ``<script>`` in a value prints as text.
 
 Containers: ``toc`` becomes a ``<nav>`` of links to the headings; ``pagebreak`` produces nothing; ``note``
 becomes ``<div class="note" role="note">``; ``signatures`` and ``form`` wrap their tables in a ``<div>`` whose
-CSS leaves room to write.
+CSS leaves room to write (a page is for reading: ☐ stays a glyph, form tables stay tables); ``lang cy``
+becomes ``<div lang="cy">``. A heading given an id (``{#some-id}``) has that id.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["CSS", "render_html"]
 
 # Ids the page itself uses; heading slugs never take them.
-_RESERVED_IDS = ("main", "contents", "document-title")
+_RESERVED_IDS = mdx.RESERVED_IDS
 
 CSS = """\
 :root { color-scheme: light; }
@@ -146,6 +147,8 @@ def _container_open(tokens: Sequence[Token], idx: int, options: Any, env: dict[s
         return _toc(env["headings"], env["numbered"]) if name == "toc" else ""
     if name == "note":
         return '<div class="note" role="note">\n'
+    if name == "lang":
+        return f'<div lang="{escape(mdx.container_argument(tokens[idx]))}">\n'
     return f'<div class="{name}">\n'
 
 

@@ -7,11 +7,20 @@ inject markup), plus fenced containers from ``mdit_py_plugins.container``::
     ::: pagebreak    (empty: start a new page; nothing in HTML)
     ::: note         (a boxed note)
     ::: signatures   (holds a table whose rows are tall enough to sign in)
-    ::: form         (holds a table used as a fill-in form: tall empty cells)
+    ::: form         (a fill-in form: tall empty cells, and in Word check boxes for ☐ and text boxes)
+    ::: lang cy      (text in another language, by its BCP 47 tag)
+    ::: flowchart Deciding whether to share
+                     (holds one table | Step | Box | Yes | No |, drawn as a flowchart)
     :::
 
 Every ``:::`` fence is parsed as a container so that a misspelt name is an error (``ValueError``) rather
 than text that silently appears in a signed document.
+
+An attribute line ``{#some-id}`` directly before a heading (``mdit_py_plugins.attrs``' block syntax) gives the
+heading that id: its anchor in HTML and, as ``some_id``, a Word bookmark. Ids start with a letter and hold
+letters, digits, ``-`` and ``_`` (40 at most, Word's limit for bookmark names); an attribute line anywhere
+else, or with anything but an id, is a ``ValueError``. Profile text can never produce one: templates escape
+every value, braces included.
 
 This module also holds what both writers must agree on: the heading outline (levels clamped to 1-3,
 numbers ``1``, ``1.1``, ``1.1.1``) and deterministic, unique heading slugs.
@@ -26,13 +35,16 @@ from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.attrs import attrs_block_plugin
 from mdit_py_plugins.container import container_plugin
 
 __all__ = [
     "CONTAINER_NAMES",
     "MAX_HEADING_LEVEL",
     "PARSER_OPTIONS",
+    "RESERVED_IDS",
     "Heading",
+    "container_argument",
     "container_name",
     "inline_text",
     "outline",
@@ -40,7 +52,15 @@ __all__ = [
     "slugify",
 ]
 
-CONTAINER_NAMES = frozenset({"toc", "pagebreak", "note", "signatures", "form"})
+CONTAINER_NAMES = frozenset({"toc", "pagebreak", "note", "signatures", "form", "lang", "flowchart"})
+_ARGUMENTS = {"lang": "a language tag, e.g. '::: lang cy'", "flowchart": "a title, e.g. '::: flowchart Deciding'"}
+"""Containers that take an argument, and what it is."""
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
+RESERVED_IDS = ("main", "contents", "document-title")
+"""Ids the HTML page itself uses: heading slugs never take them, and a heading may not be given one."""
+# attributes markdown-it itself puts on block tokens (an ordered list's start, a cell's alignment)
+_CORE_ATTRS = {"ordered_list_open": {"start"}, "th_open": {"style"}, "td_open": {"style"}}
 MAX_HEADING_LEVEL = 3
 """Markdown ``####`` and deeper are treated as level 3: the house style numbers three levels."""
 
@@ -57,6 +77,7 @@ def _any_container(params: str, markup: str) -> bool:
 def _make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable("table")
+    md.use(attrs_block_plugin)
     container_plugin(md, _CONTAINER_RULE, validate=_any_container)
     return md
 
@@ -68,13 +89,32 @@ PARSER_OPTIONS = _PARSER.options
 def parse(markdown: str) -> list[Token]:
     """Block tokens of ``markdown`` (inline tokens carry their ``children``).
 
-    Raises ``ValueError`` for a container with an unknown name, so a typo fails before anything is written.
+    Raises ``ValueError`` for a container with an unknown name or a wrong argument, and for an attribute line
+    that is not an id before a heading, so a typo fails before anything is written.
     """
     tokens = _PARSER.parse(markdown)
     for token in tokens:
         if token.type == CONTAINER_OPEN:
             container_name(token)
+        elif token.attrs:
+            _check_attributes(token)
     return tokens
+
+
+def _check_attributes(token: Token) -> None:
+    allowed = _CORE_ATTRS.get(token.type, set())
+    extra = {key: value for key, value in token.attrs.items() if key not in allowed}
+    if not extra:
+        return
+    if token.type != "heading_open" or set(extra) != {"id"}:
+        raise ValueError(f"an attribute line on line {_line(token)} may only give a heading its id, "
+                         "as '{#some-id}' on the line before the heading")
+    value = str(extra["id"])
+    if not _ID.fullmatch(value):
+        raise ValueError(f"heading id {value!r} on line {_line(token)} must start with a letter and hold only "
+                         "letters, digits, '-' and '_', 40 at most")
+    if value in RESERVED_IDS:
+        raise ValueError(f"heading id {value!r} on line {_line(token)} is reserved by the page")
 
 
 def container_name(token: Token) -> str:
@@ -89,11 +129,19 @@ def container_name(token: Token) -> str:
         raise ValueError(
             f"unknown container '::: {words[0]}' on line {_line(token)}; expected one of {_names()}"
         )
-    if len(words) > 1:
+    if name in _ARGUMENTS:
+        if len(words) < 2 or (name == "lang" and (len(words) > 2 or not _LANGUAGE_TAG.fullmatch(words[1]))):
+            raise ValueError(f"container '::: {name}' on line {_line(token)} needs {_ARGUMENTS[name]}")
+    elif len(words) > 1:
         raise ValueError(
             f"container '::: {name}' on line {_line(token)} takes no arguments, got {' '.join(words[1:])!r}"
         )
     return name
+
+
+def container_argument(token: Token) -> str:
+    """The argument of a ``lang`` or ``flowchart`` container-open token (its tag, its title)."""
+    return token.info.strip().split(None, 1)[1].strip() if len(token.info.split()) > 1 else ""
 
 
 def _line(token: Token) -> int:
@@ -141,18 +189,40 @@ class Heading:
     level: int  # 1-3
     text: str  # plain text
     number: str  # "1", "1.2", "1.2.3"
-    slug: str  # unique, deterministic id for anchors
+    slug: str  # unique, deterministic id for anchors: the heading's own id if it was given one
     counters: tuple[int, ...]  # (1, 2) for "1.2"
+    explicit: bool = False  # the slug is an id given by an attribute line ({#some-id})
+
+
+def heading_id(token: Token) -> str | None:
+    """The id an attribute line gave a ``heading_open`` token, if any."""
+    value = token.attrs.get("id") if token.attrs else None
+    return str(value) if value is not None else None
 
 
 def outline(tokens: Sequence[Token], reserved_slugs: Sequence[str] = ()) -> list[Heading]:
     """The headings of ``tokens`` with their numbers (as Word's multilevel list counts them) and unique slugs.
 
-    A level skipped in the markdown counts as 0 in the number (``1.0.1``), as Word shows it.
+    A heading given an id (``{#some-id}``) has that id as its slug; the others get slugs of their text that
+    avoid every id. A level skipped in the markdown counts as 0 in the number (``1.0.1``), as Word shows it.
+    Raises ``ValueError`` for an id given twice, or one the page reserves (``reserved_slugs``).
     """
     headings: list[Heading] = []
     counters = [0] * MAX_HEADING_LEVEL
-    used = set(reserved_slugs)
+    reserved = set(reserved_slugs)
+    used = set(reserved)
+    as_bookmark: dict[str, str] = {}  # Word bookmark names ignore case and have "_" for "-"
+    for token in tokens:
+        if token.type == "heading_open" and (explicit := heading_id(token)) is not None:
+            if explicit in used:
+                what = "is reserved by the page" if explicit in reserved else "is given to two headings"
+                raise ValueError(f"heading id {explicit!r} on line {_line(token)} {what}")
+            name = explicit.replace("-", "_").lower()
+            if name in as_bookmark:
+                raise ValueError(f"heading ids {as_bookmark[name]!r} and {explicit!r} (line {_line(token)}) would "
+                                 "be the same Word bookmark")
+            as_bookmark[name] = explicit
+            used.add(explicit)
     for index, token in enumerate(tokens):
         if token.type != "heading_open":
             continue
@@ -161,14 +231,19 @@ def outline(tokens: Sequence[Token], reserved_slugs: Sequence[str] = ()) -> list
         for deeper in range(level, MAX_HEADING_LEVEL):
             counters[deeper] = 0
         text = inline_text(tokens[index + 1])
-        base = slugify(text)
-        slug, n = base, 1
-        while slug in used:
-            n += 1
-            slug = f"{base}-{n}"
-        used.add(slug)
+        explicit = heading_id(token)
+        if explicit is not None:
+            slug = explicit
+        else:
+            base = slugify(text)
+            slug, n = base, 1
+            while slug in used:
+                n += 1
+                slug = f"{base}-{n}"
+            used.add(slug)
         number = ".".join(str(c) for c in counters[:level])
         headings.append(
-            Heading(level=level, text=text, number=number, slug=slug, counters=tuple(counters[:level]))
+            Heading(level=level, text=text, number=number, slug=slug, counters=tuple(counters[:level]),
+                    explicit=explicit is not None)
         )
     return headings

@@ -22,6 +22,7 @@ from lxml import etree
 from markdown_it.token import Token
 
 from protocolgen.write import markdown as mdx
+from protocolgen.write.docx import controls
 from protocolgen.write.docx.fields import (
     NO_TOC_ENTRIES,
     TOC_INSTRUCTION,
@@ -32,6 +33,7 @@ from protocolgen.write.docx.fields import (
     field_char,
     format_number,
     heading_bookmarks,
+    id_bookmarks,
 )
 from protocolgen.write.docx.oxml import (
     CODE_FONTS,
@@ -52,6 +54,7 @@ from protocolgen.write.docx.oxml import (
     W_IND,
     W_JC,
     W_KEEPNEXT,
+    W_LANG,
     W_LEFT,
     W_NUMID,
     W_NUMPR,
@@ -85,6 +88,7 @@ from protocolgen.write.docx.oxml import (
     W_W,
     XML_SPACE,
     add_run,
+    document_root,
     insert_ppr,
     qn,
     xml_bytes,
@@ -126,6 +130,11 @@ class Ids:
     rels: dict[str, str] = field(default_factory=dict)  # part name -> rId, in PARTS order
     hyperlinks: dict[str, str] = field(default_factory=dict)  # url -> rId, in order of first use
     next_num_id: int = 0
+    sdt_count: int = 0  # content controls (w:sdt w:id)
+
+    def next_sdt(self) -> int:
+        self.sdt_count += 1
+        return self.sdt_count
 
 
 class BodyWriter:
@@ -135,6 +144,8 @@ class BodyWriter:
         self.ref, self.s, self.tokens, self.meta = ref, ref.styles, tokens, meta
         self.outline = mdx.outline(tokens)
         self.bookmarks = heading_bookmarks(self.outline)
+        self.id_bookmarks = id_bookmarks(self.outline)  # slug -> Word name, for headings given an id
+        self.languages: list[tuple[int, str]] = []  # open ::: lang containers: (first body child, Word tag)
         self.heading_index = 0
         if ids is None:
             ids = Ids(next_num_id=ref.max_num_id + 1)
@@ -145,6 +156,9 @@ class BodyWriter:
         self.hyperlinks = ids.hyperlinks
         self.ordered_lists: list[tuple[int, int, int]] = []  # (numId, ilvl, start) of this body's lists
         self.toc_paragraphs: list[etree._Element] = []  # the contents list's paragraphs, a field's result
+        self.namespaces: set[str] = set()  # extension namespaces the body uses (oxml.EXTENSION_NAMESPACES)
+        self.has_checkboxes = False
+        self._boxes: list[etree._Element] = []  # check boxes of the paragraph being written, to title
         self.lists: list[_List] = []
         self.items: list[bool] = []  # per open list item: has its numbered paragraph been written?
         self.containers: list[str] = []
@@ -203,6 +217,9 @@ class BodyWriter:
             etree.SubElement(body, W_P)  # Word wants a paragraph after a final table
         body.append(section_properties(self.ref.sect_pr, self.rel_id("word/header1.xml"),
                                        self.rel_id("word/footer1.xml")))
+        if self.namespaces:  # re-rooted under a w:document that declares them (lxml re-uses its prefixes)
+            root = document_root(self.namespaces)
+            root.append(body)
         return root
 
     def render(self, tokens: Sequence[Token]) -> None:
@@ -286,7 +303,13 @@ class BodyWriter:
         index = self.heading_index
         self.heading_index += 1
         bookmark_start(p, index, self.bookmarks[heading.slug])
+        own = self.id_bookmarks.get(heading.slug)
+        own_id = len(self.outline) + index  # ids after the contents bookmarks' 0..n-1
+        if own is not None:  # the heading's own id, as a bookmark around its text
+            bookmark_start(p, own_id, own)
         self.runs(p, inline.children)
+        if own is not None:
+            bookmark_end(p, own_id)
         bookmark_end(p, index)
         return i + 3  # heading_open, inline, heading_close
 
@@ -367,7 +390,7 @@ class BodyWriter:
                 text.append(" ")
                 continue
             if text:
-                add_run(target, "".join(text), b, it, rstyle)
+                self._text(target, "".join(text), b, it, rstyle)
                 text = []
             if kind == "strong_open":
                 b += 1
@@ -388,7 +411,23 @@ class BodyWriter:
             elif kind == "image" and child.content:
                 text.append(child.content)
         if text:
-            add_run(target, "".join(text), b, it, rstyle)
+            self._text(target, "".join(text), b, it, rstyle)
+        if self._boxes:
+            controls.title_checkboxes(parent, self._boxes)
+            self._boxes = []
+
+    def _text(self, target: etree._Element, text: str, bold: int, italic: int, rstyle: str | None) -> None:
+        """A run of text; inside ``::: form`` each ☐ in it becomes a check box control."""
+        if controls.BALLOT_BOX not in text or "form" not in self.containers:
+            add_run(target, text, bold, italic, rstyle)
+            return
+        for index, part in enumerate(text.split(controls.BALLOT_BOX)):
+            if index:
+                self._boxes.append(controls.add_checkbox(target, self.ids.next_sdt()))
+            if part:
+                add_run(target, part, bold, italic, rstyle)
+        self.namespaces.add("w14")
+        self.has_checkboxes = True
 
     def _hyperlink(self, parent: etree._Element, href: str) -> etree._Element:
         link = etree.SubElement(parent, W_HYPERLINK)
@@ -417,11 +456,16 @@ class BodyWriter:
             else:
                 self.page_break = True
             return close + 1
+        if name == "lang":
+            self.languages.append((len(self.body), word_language(mdx.container_argument(token))))
         self.containers.append(name)
         return i + 1
 
     def container_close(self, i: int) -> int:
-        self.containers.pop()
+        if self.containers.pop() == "lang":
+            start, tag = self.languages.pop()
+            for block in self.body[start:]:
+                mark_language(block, tag)
         return i + 1
 
     def _toc(self) -> None:
@@ -524,7 +568,8 @@ class BodyWriter:
         cell_widths = [{W_W: str(value), W_TYPE: "dxa"} for value in widths]
         jc = {"right": {W_VAL: "right"}, "center": {W_VAL: "center"}}
         row_height = {W_VAL: str(height), W_HRULE: "atLeast"} if height else None
-        for header, cells in rows:
+        headers = texts[0] if rows and rows[0][0] else [""] * columns
+        for row_index, (header, cells) in enumerate(rows):
             tr = sub(tbl, W_TR)
             tr_pr = sub(tr, W_TRPR)
             sub(tr_pr, W_CANTSPLIT)  # a row never breaks across pages
@@ -543,7 +588,45 @@ class BodyWriter:
                         sub(ppr, W_PSTYLE, {W_VAL: cell_style})
                     if align in jc:
                         sub(ppr, W_JC, jc[align])
+                if kind == "form" and not header and not texts[row_index][column].strip() \
+                        and not inline.children:
+                    # a blank to fill in: a text control named after its column, or the row's first cell
+                    title = headers[column].strip() or texts[row_index][0].strip() or f"Field {column + 1}"
+                    controls.add_text_control(p, self.ids.next_sdt(), title)
+                    continue
                 self.runs(p, inline.children, bold=header)
+
+
+# Word knows a language by language and region; the languages of the United Kingdom and Ireland get theirs.
+_WORD_REGIONS = {"cy": "cy-GB", "en": "en-GB", "gd": "gd-GB", "ga": "ga-IE", "kw": "kw-GB"}
+
+
+def word_language(tag: str) -> str:
+    """The ``w:lang`` value for a BCP 47 tag: a bare primary tag gets its region where Word needs one."""
+    return _WORD_REGIONS.get(tag.lower(), tag)
+
+
+def mark_language(block: etree._Element, tag: str) -> None:
+    """Give every run of ``block`` (a paragraph or table), and every paragraph mark, the language ``tag``,
+    unless an inner ``::: lang`` already gave it one."""
+    for run in block.iter(W_R):
+        rpr = run.find(W_RPR)
+        if rpr is None:
+            rpr = etree.Element(W_RPR)
+            run.insert(0, rpr)
+        if rpr.find(W_LANG) is None:
+            etree.SubElement(rpr, W_LANG, {W_VAL: tag})  # w:lang comes late in CT_RPr: after all we write
+    for p in block.iter(W_P):
+        ppr = p.find(W_PPR)
+        if ppr is None:
+            ppr = etree.Element(W_PPR)
+            p.insert(0, ppr)
+        rpr = ppr.find(W_RPR)
+        if rpr is None:
+            rpr = etree.Element(W_RPR)
+            insert_ppr(ppr, rpr)
+        if rpr.find(W_LANG) is None:
+            etree.SubElement(rpr, W_LANG, {W_VAL: tag})
 
 
 def column_widths(rows: list[list[str]], total: int, wide_empty: bool = False) -> list[int]:

@@ -64,6 +64,14 @@ def heading_bookmarks(outline: Sequence[mdx.Heading]) -> dict[str, str]:
     return {heading.slug: f"_Toc{index + 1:09d}" for index, heading in enumerate(outline)}
 
 
+def id_bookmarks(outline: Sequence[mdx.Heading]) -> dict[str, str]:
+    """Word bookmark names for the headings given an id (``{#some-id}``), by slug: ``some-id`` -> ``some_id``.
+
+    Word's bookmark names are a letter, then letters, digits and underscores, 40 at most; markdown.py checks
+    the ids (and that no two map to one name), so only ``-`` needs mapping."""
+    return {heading.slug: heading.slug.replace("-", "_") for heading in outline if heading.explicit}
+
+
 def bookmark_start(parent: etree._Element, bookmark_id: int, name: str) -> None:
     start = etree.SubElement(parent, W_BOOKMARKSTART)
     start.set(W_ID, str(bookmark_id))

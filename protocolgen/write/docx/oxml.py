@@ -15,6 +15,14 @@ R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 NSMAP = {"w": W_NS, "r": R_NS}
+MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
+EXTENSION_NAMESPACES: dict[str, tuple[str, bool]] = {
+    # prefix: (namespace, ignorable). Declared on w:document only when a document uses them, so a document
+    # without forms or drawings is exactly what it was; the ignorable ones are Office 2010 extensions that
+    # an older reader must skip (``mc:Ignorable``) rather than reject.
+    "w14": (W14_NS, True),
+}
 
 
 def qn(tag: str) -> str:
@@ -65,6 +73,19 @@ def parser() -> etree.XMLParser:
 def xml_bytes(root: etree._Element) -> bytes:
     """A part as bytes, with the XML declaration Word writes (``standalone="yes"``)."""
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def document_root(prefixes: set[str]) -> etree._Element:
+    """An empty ``w:document`` declaring the extension namespaces ``prefixes`` (see EXTENSION_NAMESPACES)."""
+    if not prefixes:
+        return etree.Element(qn("document"), nsmap=NSMAP)
+    ordered = sorted(prefixes)
+    nsmap = {**NSMAP, "mc": MC_NS, **{prefix: EXTENSION_NAMESPACES[prefix][0] for prefix in ordered}}
+    root = etree.Element(qn("document"), nsmap=nsmap)
+    ignorable = [prefix for prefix in ordered if EXTENSION_NAMESPACES[prefix][1]]
+    if ignorable:
+        root.set(f"{{{MC_NS}}}Ignorable", " ".join(ignorable))
+    return root
 
 
 def insert_ppr(ppr: etree._Element, child: etree._Element) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from protocolgen.write import markdown as mdx
+from protocolgen.write.docx import controls
 from protocolgen.write.docx.body import BodyWriter
 from protocolgen.write.docx.oxml import (
     W_ABSTRACTNUMID,
@@ -25,6 +26,7 @@ from protocolgen.write.docx.oxml import (
     W_NUMID,
     W_STARTOVERRIDE,
     W_VAL,
+    document_root,
     xml_bytes,
 )
 from protocolgen.write.docx.package import PARTS, RT, Relationship, write_package
@@ -52,6 +54,7 @@ class DocxWriter:
         self._styles_cache: dict[tuple[bool, str], bytes] = {}
         self._settings_cache: dict[tuple[bool, str], bytes] = {}
         self._numbering: dict[bool, tuple[etree._Element, bytes]] = {}
+        self._font_table: bytes | None = None
         for numbered in (True, False):
             tree = self._ref.numbering_tree(numbered)
             self._numbering[numbered] = (tree, xml_bytes(tree))
@@ -97,11 +100,26 @@ class DocxWriter:
         day = when.date() if isinstance(when, datetime.datetime) else when
         merge_documents(old_root, new_root, old_anchor=old_anchor, old_toc=old.toc_paragraphs,
                         new_toc=new.toc_paragraphs, revision=Revision(author, f"{day.isoformat()}T00:00:00Z"))
+        if old.namespaces - new.namespaces:  # deleted check boxes or drawings need their namespaces declared
+            new.namespaces |= old.namespaces
+            body = new_root[0]
+            new_root = document_root(new.namespaces)
+            new_root.append(body)
+        new.has_checkboxes |= old.has_checkboxes
         # relationships and lists only for what the redline still shows
         rids, nums = used_ids(new_root)
         new.hyperlinks = {url: rid for url, rid in new.hyperlinks.items() if rid in rids}
         new.ordered_lists += [entry for entry in old.ordered_lists if str(entry[0]) in nums]
         return self._package(new, xml_bytes(new_root), meta)
+
+    def _box_fonts(self, body: BodyWriter) -> dict[str, bytes]:
+        """The font table naming the check box fonts, for a document with check boxes (made once)."""
+        name = "word/fontTable.xml"
+        if not body.has_checkboxes or name not in self._ref.blobs:
+            return {}
+        if self._font_table is None:
+            self._font_table = controls.with_box_fonts(self._ref.blobs[name])
+        return {name: self._font_table}
 
     def _package(self, body: BodyWriter, document: bytes, meta: DocMeta) -> bytes:
         """The .docx around a rendered body: the shared parts in their variants, the header, the footer."""
@@ -123,6 +141,7 @@ class DocxWriter:
             "word/numbering.xml": numbering_xml,
             "word/settings.xml": self._settings(body.has_toc, meta.language),
             **self._ref.blobs,
+            **self._box_fonts(body),
             "word/header1.xml": header_part(meta, self._ref.styles.header),
             "word/footer1.xml": footer_part(meta, self._ref.styles.footer),
         }
