@@ -321,7 +321,7 @@ jobs = json.load(open(args[args.index("--jobs") + 1], encoding="utf-8"))
 mode = os.environ.get("FAKE_MODE", "")
 def say(event, **fields):
     print(PREFIX + json.dumps(dict(event=event, **fields)), flush=True)
-if mode == "unreachable":
+if mode == "unreachable" or (mode == "unreachable-again" and os.path.exists(os.environ["FAKE_LOG"])):
     say("unreachable", error="no answer on the pipe"); sys.exit(3)
 if mode == "silent":
     time.sleep(600)
@@ -432,6 +432,18 @@ def test_a_crash_is_named_and_a_fresh_office_does_the_rest(fake_office, tmp_path
     message = str(caught.value)
     assert "could not make a PDF of 3 document(s) (2 other(s) converted)" in message
     assert f"  {docs[1]}: LibreOffice stopped" in message
+
+
+def test_an_office_that_will_not_start_again_after_a_crash_fails_the_rest(fake_office, tmp_path, monkeypatch):
+    office, _, _ = fake_office
+    monkeypatch.setenv("FAKE_MODE", "unreachable-again")
+    docs = _documents(tmp_path / "docs", "a", "b-crash", "c")
+    with pytest.raises(PdfConversionFailed) as caught:
+        convert_to_pdf(docs, office=office)
+    assert caught.value.converted == [docs[0].with_suffix(".pdf")]
+    assert list(caught.value.failures) == [docs[1], docs[2]]
+    assert caught.value.failures[docs[2]].startswith("not converted, as LibreOffice would not start again: "
+                                                    "cannot drive LibreOffice")
 
 
 @pytest.mark.parametrize(("mode", "expected"), [

@@ -240,11 +240,21 @@ def convert_to_pdf(docx_files: Sequence[Path], out_dir: Path | None = None, *, t
     workdir = Path(tempfile.mkdtemp(prefix="protocolgen-pdf-"))
     try:
         pending = [i for i, job in enumerate(jobs) if not job.error]
+        first = True
         while pending:
-            attempted = _Session(office, jobs, pending, workdir, timeout, progress).run()
+            try:
+                attempted = _Session(office, jobs, pending, workdir, timeout, progress).run()
+            except PdfError as error:
+                if first:
+                    raise  # LibreOffice cannot be started at all: one error says it
+                # a fresh LibreOffice after a crash or a time-out would not start: say so for each document left
+                for i in pending:
+                    jobs[i].error = f"not converted, as LibreOffice would not start again: {error}"
+                break
             if not attempted:  # a worker that gave up without trying anything: do not loop on it
                 raise PdfError("LibreOffice stopped before converting any document")
             pending = [i for i in pending if i not in attempted]
+            first = False
     finally:
         for job in jobs:
             with contextlib.suppress(OSError):
