@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
+from . import __version__, coverage
 from .area import load_area
 from .changes import Change, describe, is_major
 from .errors import Diagnostic, OutputProblem, ProtocolgenError, TemplateProblem
@@ -361,7 +361,8 @@ class _Planner:
                 files[f"{job.id}.html"] = render_html(markdown, meta).encode("utf-8")
         except ValueError as exc:  # Markdown the writers cannot lay out, e.g. an unknown ::: container
             raise TemplateProblem(f"{job.template} (for {job.id}): {exc}") from None
-        record = dataclasses.replace(record, files={rel: sha256(data) for rel, data in files.items()})
+        record = dataclasses.replace(record, files={rel: sha256(data) for rel, data in files.items()},
+                                     coverage=coverage.to_record(coverage.check(job.id, job.kind, markdown)))
         if self.options.emit_markdown:
             files[f"{job.id}.md"] = markdown.encode("utf-8")
         files |= extra or {}  # kept issued versions and redlines: not the document's own files
@@ -442,6 +443,13 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     if planner.not_ready:
         raise NotReady("cannot issue, nothing was written:\n" + "\n".join(f"  {why}" for why in planner.not_ready)
                        + "\nBuild first (protocolgen build), check the drafts, then issue them.")
+    # What each document covers, from its rendering now or (unchanged) as recorded: a missing item is a
+    # warning, and with --strict the build stops here, before anything is written.
+    covered = _coverage(jobs, planned, manifest)
+    gaps = coverage_gaps(covered)
+    result.warnings = [*result.warnings, *gaps]
+    if gaps and options.strict:
+        raise CoverageIncomplete(gaps)
 
     # 2. Protect hand edits: a file whose bytes we did not write is kept unless --force (then backed up).
     to_write: list[_Planned] = []
@@ -477,7 +485,10 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
                        marking=area.protective_marking)
         reports["changes.md"] = report_md.encode("utf-8")
         reports["changes.docx"] = writer.render(report_md, meta)
-    reports["index.html"] = index_html(manifest, area.name, progress_of(manifest, signoff)).encode("utf-8")
+    reports["coverage.md"] = coverage.as_markdown(covered, area.name).encode("utf-8")
+    reports["coverage.json"] = _json(coverage.as_json(covered))
+    reports["index.html"] = index_html(manifest, area.name, progress_of(manifest, signoff),
+                                       {r.document: r for r in covered}).encode("utf-8")
 
     # 4. Write: journal first, then each file atomically, and the manifest last.
     pending = {rel: sha256(data) for item in to_write for rel, data in item.files.items()}
@@ -496,6 +507,36 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
         atomic_write(out / MANIFEST_NAME, manifest_bytes)
     (out / JOURNAL_NAME).unlink(missing_ok=True)
     return result
+
+
+class CoverageIncomplete(ProtocolgenError):
+    """``build --strict``: a document does not cover an item its kind must (nothing was written)."""
+
+    def __init__(self, gaps: list[Diagnostic]):
+        self.gaps = gaps
+        listed = "\n".join(f"  {gap.file}: {gap.message}" for gap in gaps)
+        super().__init__(f"{len(gaps)} required item(s) missing from the documents; nothing was written:\n{listed}")
+
+
+def _coverage(jobs: list[Job], planned: list[_Planned], manifest: Manifest) -> list[coverage.Report]:
+    fresh = {item.job.id: item.record.coverage for item in planned}
+    out = []
+    for job in jobs:
+        kept = fresh.get(job.id) or (manifest.documents[job.id].coverage if job.id in manifest.documents else {})
+        report = coverage.from_record(job.id, kept) if kept else None
+        if report is not None:
+            out.append(report)
+    return out
+
+
+def coverage_gaps(reports: Iterable[coverage.Report]) -> list[Diagnostic]:
+    """A warning per required item a document does not cover, naming the document, the item and its source."""
+    return [
+        Diagnostic(f"{report.document}.docx", None, found.item.id,
+                   f"does not cover {found.item.label} ({found.item.source}): {found.reason}", "warning",
+                   hint="see coverage.md; a template that drops the section, or an empty profile field, causes this")
+        for report in reports for found in report.missing
+    ]
 
 
 def _back_up(out: Path, rel: str) -> str:

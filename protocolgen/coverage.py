@@ -173,10 +173,10 @@ def sections(markdown: str) -> dict[str, tuple[str, bool]]:
             if current is not None and depth <= level:
                 current = None  # a heading of the same or a higher level ends the tagged section
             continue
-        if current is not None and token.type in ("inline", "fence", "code_block") and token.content.strip():
-            if tokens[i - 1].type != "heading_open":
-                heading, _ = out[current]
-                out[current] = (heading, True)
+        if (current is not None and token.type in ("inline", "fence", "code_block") and token.content.strip()
+                and tokens[i - 1].type != "heading_open"):
+            heading, _ = out[current]
+            out[current] = (heading, True)
     return out
 
 
@@ -237,3 +237,24 @@ def as_markdown(reports: Sequence[Report], area_name: str) -> str:
                   f"{md_escape(f.heading) if f.covered else '**missing** (' + f.reason + ')'} |" for f in report.found]
         lines.append("")
     return "\n".join(lines)
+
+
+def to_record(report: Report) -> dict[str, object]:
+    """What the manifest keeps of a document's coverage (it is read back with ``from_record``)."""
+    return {"kind": report.kind, "found": [[f.item.id, f.heading, f.reason] for f in report.found]}
+
+
+def from_record(document: str, record: dict[str, object]) -> Report | None:
+    """The coverage kept for a document by an earlier build; None when there is none (or it is unreadable)."""
+    kind = record.get("kind")
+    found = record.get("found")
+    items = {item.id: item for item in REQUIRED.get(str(kind), ())}
+    if not items or not isinstance(found, list):
+        return None
+    report = Report(document, str(kind))
+    for row in found:
+        if not (isinstance(row, list) and len(row) == 3 and row[0] in items):
+            return None
+        ident, heading, reason = row
+        report.found.append(Found(items[ident], heading if isinstance(heading, str) else None, str(reason or "")))
+    return report

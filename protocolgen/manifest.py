@@ -145,6 +145,8 @@ class Record:
     change_kind: str = ""  # a draft's kind of change since the last issue: "new", "minor" or "major"
     signatories: list[list[str]] = field(default_factory=list)  # protocols: [id, name] of each controller
     redline: str = ""  # the tracked-changes document of the last re-issue, relative to OUT
+    # What the rendered document covers of what its kind must: {"kind", "found": [[item, heading or null, why]]}
+    coverage: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return self.__dict__.copy()

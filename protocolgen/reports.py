@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from .render import long_date
 
 if TYPE_CHECKING:
-    from .area import LoadedArea
+    from .coverage import Report
+    from .loaded import LoadedArea
     from .manifest import Manifest, Record
     from .signoff import ProtocolSignoff
 
@@ -137,9 +138,11 @@ def _state(record: Record, signoff: ProtocolSignoff | None) -> str:
     return text
 
 
-def index_html(manifest: Manifest, area_name: str, signoff: dict[str, ProtocolSignoff] | None = None) -> str:
+def index_html(manifest: Manifest, area_name: str, signoff: dict[str, ProtocolSignoff] | None = None,
+               covered: dict[str, Report] | None = None) -> str:
     """A page linking every document, grouped by panel and by agency, with each one's version, status, issue
-    date, next review and (protocols) how many controllers have signed the issued version."""
+    date, next review, (protocols) how many controllers have signed the issued version, and its coverage of
+    what its kind must say (with a link to the coverage report)."""
     groups: dict[str, list[str]] = {}
     for doc_id in sorted(manifest.documents):
         folder = doc_id.rsplit("/", 1)[0]
@@ -181,7 +184,19 @@ def index_html(manifest: Manifest, area_name: str, signoff: dict[str, ProtocolSi
                 elif record.redline:
                     links.append(f'<a href="{esc(record.redline)}">tracked changes</a>')
                 state = _state(record, (signoff or {}).get(doc_id))
+                report = (covered or {}).get(doc_id)
+                if report is not None:
+                    state += "; " + _coverage_note(report)
                 parts.append(f"<li>{', '.join(links)}: {esc(state)}</li>")
             parts.append("</ul>")
     parts += ["</main>", "</body>", "</html>", ""]
     return "\n".join(parts)
+
+
+def _coverage_note(report: Report) -> str:
+    """'covers all 15 required items', or 'MISSING 2 of 15 required items (see coverage.md)'."""
+    total = len(report.found)
+    missing = len(report.missing)
+    if not missing:
+        return f"covers all {total} required items"
+    return f"MISSING {missing} of {total} required items (see coverage.md)"

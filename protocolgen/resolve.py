@@ -639,10 +639,10 @@ def resolve(loaded: LoadedArea, as_of: date | None = None,
             ("young-people", "young-people", f"{panel.name}: your information, explained", True),
         ]
         if flags.consent_sought:
-            panel_documents.append(("panel-consent-form", "consent-form", f"{panel.name}: agreement to share "
-                                    "information", False))
-        panel_documents.append(("decision-record", "decision-record", f"{panel.name}: record of a request and a "
-                                "decision to share", False))
+            title = f"{panel.name}: agreement to share information"
+            panel_documents.append(("panel-consent-form", "consent-form", title, False))
+        title = f"{panel.name}: record of a request and a decision to share"
+        panel_documents.append(("decision-record", "decision-record", title, False))
         signatories = tuple((entity.id, entity.name) for entity, _ in controllers)
         for kind, name, title, html in panel_documents:
             jobs.append(Job(f"panels/{panel.id}/{name}", kind, f"{kind}.md.j2", html,
