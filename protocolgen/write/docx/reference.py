@@ -420,6 +420,7 @@ class Reference:
         self.blobs = self._clean_blobs(package.blobs)
         self.sect_pr = self.clean_sect_pr(package.sect)
         self.text_width = self.text_width_of(self.sect_pr)
+        self.text_height = self.text_height_of(self.sect_pr)
         self._clean_numbering()
         self._complete_styles()
         self.styles = self._resolve_styles()
@@ -446,6 +447,16 @@ class Reference:
         for name in [name for name in sect.attrib if "rsid" in name]:
             del sect.attrib[name]
         return sect
+
+    @staticmethod
+    def text_height_of(sect: etree._Element) -> int:
+        """The page's height between its top and bottom margins, in twips (a drawing must fit in it)."""
+        size, margins = sect.find(W_PGSZ), sect.find(W_PGMAR)
+        try:
+            height = int(size.get(qn("h"))) - abs(int(margins.get(qn("top")))) - abs(int(margins.get(qn("bottom"))))
+        except (AttributeError, TypeError, ValueError):
+            height = 14004
+        return max(height, 2000)
 
     @staticmethod
     def text_width_of(sect: etree._Element) -> int:
