@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 
+from protocolgen.write import flowchart
 from protocolgen.write import markdown as mdx
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ th, td { border: 1px solid #a6a6a6; padding: .35rem .5rem; text-align: left; ver
 thead th { background: #d9e2f3; border-bottom: 2px solid #1f3864; }
 .signatures tbody td { height: 3.5rem; }
 .form tbody td { height: 2.75rem; }
+.flowchart svg { display: block; max-width: 100%; height: auto; margin: 1rem 0; }
 .page-footer { margin-top: 3rem; padding-top: .75rem; padding-bottom: 2rem; border-top: 1px solid #a6a6a6;
   color: #4d4d4d; font-size: .9rem; }
 @media print {
@@ -149,11 +151,67 @@ def _container_open(tokens: Sequence[Token], idx: int, options: Any, env: dict[s
         return '<div class="note" role="note">\n'
     if name == "lang":
         return f'<div lang="{escape(mdx.container_argument(tokens[idx]))}">\n'
+    if name == "flowchart":
+        chart, _ = flowchart.read_flowchart(tokens, idx)
+        env["flowcharts"] = number = env.get("flowcharts", 0) + 1
+        # the chart, then its table (rendered next, as usual) as the text version
+        return '<div class="flowchart">\n' + _svg(chart, number)
     return f'<div class="{name}">\n'
 
 
 def _container_close(tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     return "" if tokens[idx].meta["name"] in ("toc", "pagebreak") else "</div>\n"
+
+
+_EMU_PER_PX = 9525  # 96 pixels an inch
+_SVG_WIDTH = 16 * flowchart.CM  # the Word page's text width: the same picture, scaled to the screen
+_FONTS = "Arial, 'Liberation Sans', Helvetica, sans-serif"
+
+
+def _px(value: int) -> str:
+    return f"{value / _EMU_PER_PX:.1f}".removesuffix(".0")
+
+
+def _svg(chart: flowchart.Flowchart, number: int) -> str:
+    """The chart as an inline SVG: ``role="img"`` with its title, and the chart in words as ``<desc>``; 2 px
+    of margin round the frame keep the outermost strokes in view."""
+    shape = flowchart.layout(chart, _SVG_WIDTH, 10**12)  # a page scrolls: no height limit
+    px = _px
+    ident = f"flowchart-{number}"
+    font = shape.font_size * 4 / 3  # points to CSS pixels
+    line = shape.line_height
+    navy = "#1f3864"
+    out = [
+        (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="{ident}-title {ident}-desc" '
+        f'viewBox="-2 -2 {px(shape.width + 4 * _EMU_PER_PX)} {px(shape.height + 4 * _EMU_PER_PX)}" '
+        f'width="{px(shape.width + 4 * _EMU_PER_PX)}" height="{px(shape.height + 4 * _EMU_PER_PX)}" '
+        f'font-family="{_FONTS}" font-size="{font:.1f}">\n'),
+        f'<title id="{ident}-title">{escape(chart.title)}</title>\n',
+        f'<desc id="{ident}-desc">{escape(chart.description())}</desc>\n',
+        (f'<defs><marker id="{ident}-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+        f'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{navy}"/></marker></defs>\n'),
+    ]
+    for arrow in shape.arrows:
+        out.append(f'<line x1="{px(arrow.x1)}" y1="{px(arrow.y1)}" x2="{px(arrow.x2)}" y2="{px(arrow.y2)}" '
+                   f'stroke="{navy}" stroke-width="1.3" marker-end="url(#{ident}-arrow)"/>\n')
+        cx, cy = arrow.label_x + arrow.label_w // 2, arrow.label_y + arrow.label_h // 2
+        out.append(f'<text x="{px(cx)}" y="{px(cy)}" text-anchor="middle" dominant-baseline="central" '
+                   f'font-weight="bold">{arrow.label}</text>\n')
+    for box in shape.boxes:
+        x, y, w, h = box.x, box.y, box.w, box.h
+        if box.kind == "decision":
+            points = (f"{px(x + w // 2)},{px(y)} {px(x + w)},{px(y + h // 2)} {px(x + w // 2)},{px(y + h)} "
+                      f"{px(x)},{px(y + h // 2)}")
+            out.append(f'<polygon points="{points}" fill="#d9e2f3" stroke="{navy}" stroke-width="1.3"/>\n')
+        else:
+            out.append(f'<rect x="{px(x)}" y="{px(y)}" width="{px(w)}" height="{px(h)}" rx="6" fill="#fff" '
+                       f'stroke="{navy}" stroke-width="2"/>\n')
+        first = y + h // 2 - (len(box.lines) - 1) * line // 2
+        spans = "".join(f'<tspan x="{px(x + w // 2)}" y="{px(first + n * line)}">{escape(text)}</tspan>'
+                        for n, text in enumerate(box.lines))
+        out.append(f'<text text-anchor="middle" dominant-baseline="central">{spans}</text>\n')
+    out.append("</svg>\n")
+    return "".join(out)
 
 
 def _toc(headings: Sequence[mdx.Heading], numbered: bool) -> str:

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 from lxml import etree
 from markdown_it.token import Token
 
+from protocolgen.write import flowchart
 from protocolgen.write import markdown as mdx
-from protocolgen.write.docx import controls
+from protocolgen.write.docx import controls, drawing
 from protocolgen.write.docx.fields import (
     NO_TOC_ENTRIES,
     TOC_INSTRUCTION,
@@ -131,10 +132,15 @@ class Ids:
     hyperlinks: dict[str, str] = field(default_factory=dict)  # url -> rId, in order of first use
     next_num_id: int = 0
     sdt_count: int = 0  # content controls (w:sdt w:id)
+    drawing_count: int = 0  # drawings (wp:docPr id)
 
     def next_sdt(self) -> int:
         self.sdt_count += 1
         return self.sdt_count
+
+    def next_drawing(self) -> int:
+        self.drawing_count += 1
+        return self.drawing_count
 
 
 class BodyWriter:
@@ -456,6 +462,8 @@ class BodyWriter:
             else:
                 self.page_break = True
             return close + 1
+        if name == "flowchart":
+            return self._flowchart(i)
         if name == "lang":
             self.languages.append((len(self.body), word_language(mdx.container_argument(token))))
         self.containers.append(name)
@@ -467,6 +475,26 @@ class BodyWriter:
             for block in self.body[start:]:
                 mark_language(block, tag)
         return i + 1
+
+    def _flowchart(self, i: int) -> int:
+        """The chart as DrawingML shapes in a paragraph of its own (see drawing.py); its table is not printed:
+        the drawing's alt text and fallback carry the chart in words."""
+        chart, after = flowchart.read_flowchart(self.tokens, i)
+        # the drawing must fit the page, with a line of room for the paragraph around it
+        shape = flowchart.layout(chart, self.ref.text_width * flowchart.EMU_PER_TWIP,
+                                 (self.ref.text_height - 600) * flowchart.EMU_PER_TWIP)
+        p = self._new_paragraph(None)
+        ppr = p[0] if len(p) else etree.SubElement(p, W_PPR)
+        spacing = ppr.find(W_SPACING)
+        if spacing is None:
+            spacing = etree.Element(W_SPACING)
+            insert_ppr(ppr, spacing)
+        spacing.set(W_BEFORE, spacing.get(W_BEFORE, "120"))
+        spacing.set(qn("after"), "240")  # room below the chart before the text goes on
+        p.append(drawing.flowchart_run(chart, shape, self.ids.next_drawing,
+                                       lambda paragraph, step: self.runs(paragraph, step.inline.children)))
+        self.namespaces |= drawing.NAMESPACES
+        return after
 
     def _toc(self) -> None:
         self.has_toc = True

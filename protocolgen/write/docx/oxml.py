@@ -22,6 +22,12 @@ EXTENSION_NAMESPACES: dict[str, tuple[str, bool]] = {
     # without forms or drawings is exactly what it was; the ignorable ones are Office 2010 extensions that
     # an older reader must skip (``mc:Ignorable``) rather than reject.
     "w14": (W14_NS, True),
+    # drawings: DrawingML and its WordprocessingML placement are part of the standard; Word 2010's shapes
+    # and groups are chosen by mc:AlternateContent (as Word itself writes them), so they need no Ignorable
+    "a": ("http://schemas.openxmlformats.org/drawingml/2006/main", False),
+    "wp": ("http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing", False),
+    "wps": ("http://schemas.microsoft.com/office/word/2010/wordprocessingShape", False),
+    "wpg": ("http://schemas.microsoft.com/office/word/2010/wordprocessingGroup", False),
 }
 
 

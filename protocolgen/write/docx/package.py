@@ -202,6 +202,15 @@ MAX_PARTS = 2000
 _CHUNK = 64 * 1024
 
 
+def _mb(size: int) -> str:
+    """A size for a message: ``31.5 MB``, ``25 MB``."""
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+
+
+class UnsafePackageError(ValueError):
+    """A package refused as hostile (past a size or part limit, or XML with a DTD), not merely damaged."""
+
+
 class PackageReader:
     """A zip package opened for reading under the limits above; every problem is a ``ValueError`` that starts
     with ``label`` (e.g. ``reference docx house.docx``).
@@ -217,15 +226,24 @@ class PackageReader:
         except OSError as exc:
             raise self.error(f"cannot be read ({exc})") from exc
         if size > MAX_TOTAL_BYTES:
-            raise self.error(f"is too large to be a Word document ({size:,} bytes; the limit is {MAX_TOTAL_BYTES:,})")
+            raise self.refusal(f"is too large to be a Word document ({_mb(size)}; the limit is {_mb(MAX_TOTAL_BYTES)})")
         try:
-            self.archive = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
+            stream = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115
+        except OSError as exc:
+            raise self.error(f"cannot be read ({exc})") from exc
+        self._stream = stream  # zipfile does not close a file it was given
+        try:
+            self._check_entry_count(stream, size)
+            self.archive = zipfile.ZipFile(stream)
         except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+            stream.close()
+            if isinstance(exc, UnsafePackageError):
+                raise
             raise self.error(f"cannot be read as a .docx ({exc})") from exc
         try:
             self._check_declared_sizes()
         except ValueError:
-            self.archive.close()
+            self.close()
             raise
         self.names = {info.filename for info in self.archive.infolist()}
         self._inflated = 0
@@ -233,24 +251,47 @@ class PackageReader:
     def error(self, problem: str) -> ValueError:
         return ValueError(f"{self.label}: {problem}")
 
+    def refusal(self, problem: str) -> UnsafePackageError:
+        return UnsafePackageError(f"{self.label}: {problem}")
+
+    def _check_entry_count(self, stream: io.BufferedIOBase | io.BytesIO, size: int) -> None:
+        """Refuse a zip declaring too many entries before zipfile reads its directory into memory: the count
+        is in the end-of-central-directory record, within the last 64 KB. (zip64, for more than 65,535
+        entries or 4 GB, is never needed by a Word document, so its marker count is refused too.)"""
+        tail_size = min(size, 22 + 65535)
+        stream.seek(size - tail_size)
+        tail = stream.read(tail_size)
+        stream.seek(0)
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or at + 22 > len(tail):
+            return  # not a zip: zipfile says so, in its own words
+        entries = int.from_bytes(tail[at + 10:at + 12], "little")
+        if entries > MAX_PARTS:
+            raise self.refusal(f"declares {entries:,} parts; a Word document has far fewer (the limit is "
+                               f"{MAX_PARTS:,})")
+
     def _check_declared_sizes(self) -> None:
         infos = self.archive.infolist()
         if len(infos) > MAX_PARTS:
-            raise self.error(f"has {len(infos):,} parts; a Word document has far fewer (the limit is {MAX_PARTS:,})")
+            raise self.refusal(f"has {len(infos):,} parts; a Word document has far fewer (the limit is {MAX_PARTS:,})")
         total = 0
         for info in infos:
             if info.file_size > MAX_PART_BYTES:
-                raise self.error(f"part {info.filename} would inflate to {info.file_size:,} bytes; the limit is "
-                                 f"{MAX_PART_BYTES:,}")
+                raise self.refusal(f"part {info.filename} would inflate to {_mb(info.file_size)}; the limit for "
+                                   f"one part is {_mb(MAX_PART_BYTES)}")
             total += info.file_size
         if total > MAX_TOTAL_BYTES:
-            raise self.error(f"would inflate to {total:,} bytes; the limit is {MAX_TOTAL_BYTES:,}")
+            raise self.refusal(f"would inflate to {_mb(total)}; the limit is {_mb(MAX_TOTAL_BYTES)}")
 
     def __enter__(self) -> PackageReader:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
         self.archive.close()
+        self._stream.close()
 
     def read(self, name: str) -> bytes:
         """The inflated bytes of part ``name``; ``ValueError`` if it is missing, damaged or over a limit."""
@@ -264,23 +305,27 @@ class PackageReader:
                 while chunk := stream.read(_CHUNK):
                     size += len(chunk)
                     if size > cap:  # the declared size lied, or the package as a whole is too big
-                        raise self.error(f"part {name} inflates past the limit of {cap:,} bytes")
+                        raise self.refusal(f"part {name} inflates past the limit of {_mb(cap)}")
                     chunks.append(chunk)
         except (OSError, EOFError, RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error) as exc:
-            raise self.error(f"part {name} cannot be read ({exc})") from exc
+            # a lying size header ends here too: zipfile stops at the declared size and the CRC fails
+            raise self.error(f"part {name} cannot be read: it is damaged, or larger than the zip says ({exc})") \
+                from exc
         self._inflated += size
         return b"".join(chunks)
 
-    def parse(self, name: str) -> etree._Element:
-        """Part ``name`` parsed as XML, safely; ``ValueError`` if it is not well-formed or declares a DTD."""
-        data = self.read(name)
+    def parse(self, name: str, data: bytes | None = None) -> etree._Element:
+        """Part ``name`` (or its ``data``, already read) parsed as XML, safely; ``ValueError`` if it is not
+        well-formed or declares a DTD."""
+        if data is None:
+            data = self.read(name)
         try:
             root = etree.fromstring(data, parser())
         except etree.XMLSyntaxError as exc:
             raise self.error(f"{name} is not well-formed XML ({exc})") from exc
         docinfo = root.getroottree().docinfo
         if docinfo.doctype or docinfo.internalDTD is not None:
-            raise self.error(f"{name} declares a DTD, which a Word document never does; refusing it")
+            raise self.refusal(f"{name} declares a DTD, which a Word document never does; refusing it")
         return root
 
     def related(self, rels_part: str, source_folder: str, reltype: str) -> str | None:

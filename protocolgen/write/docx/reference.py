@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import copy
 import posixpath
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,7 +68,7 @@ from protocolgen.write.docx.oxml import (
     qn,
     xml_bytes,
 )
-from protocolgen.write.docx.package import RT, relationship_target
+from protocolgen.write.docx.package import RT, PackageReader, UnsafePackageError, relationship_target
 
 __all__ = ["REFERENCE_DOCX", "Reference", "Styles", "append_num"]
 
@@ -189,31 +187,13 @@ class _Package:
 
 
 def _read_package(path: Path) -> _Package:
-    """Read a Word document's house-style parts; ``ValueError`` naming the file if it is not a Word document."""
-
-    def fail(problem: str) -> ValueError:
-        return ValueError(f"reference docx {path}: {problem}")
-
-    try:
-        archive = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise fail(f"cannot be read as a .docx ({exc})") from exc
-    with archive:
-        names = set(archive.namelist())
-
-        def read(name: str) -> bytes:
-            if name not in names:
-                raise fail(f"has no part {name}")
-            try:
-                return archive.read(name)
-            except (OSError, EOFError, RuntimeError, zipfile.BadZipFile, zlib.error) as exc:
-                raise fail(f"part {name} cannot be read ({exc})") from exc
+    """Read a Word document's house-style parts; ``ValueError`` naming the file if it is not a Word document,
+    or if it is hostile (a zip bomb, thousands of parts, XML with a DTD: see :class:`PackageReader`)."""
+    with PackageReader(path, f"reference docx {path}") as package:
+        fail = package.error
 
         def parse(name: str, root_tag: str | None = None) -> etree._Element:
-            try:
-                root = etree.fromstring(read(name), parser())
-            except etree.XMLSyntaxError as exc:
-                raise fail(f"{name} is not well-formed XML ({exc})") from exc
+            root = package.parse(name)
             if root_tag is not None and root.tag != root_tag:
                 if root.tag.startswith(f"{{{_STRICT_NS}"):
                     raise fail("is saved as Strict Open XML; save it from Word as 'Word Document (*.docx)'")
@@ -244,8 +224,15 @@ def _read_package(path: Path) -> _Package:
         blobs: dict[str, bytes] = {}
         for kind, out_name in (("fontTable", "word/fontTable.xml"), ("theme", "word/theme/theme1.xml")):
             name = related(kind)
-            if name is not None and name in names:
-                blobs[out_name] = read(name)
+            if name is not None and name in package.names:
+                data = package.read(name)
+                try:
+                    package.parse(name, data)  # copied as it is, so checked here: well-formed, no DTD
+                except UnsafePackageError:
+                    raise
+                except ValueError:
+                    continue  # a damaged optional part is left out; the bundled defaults serve
+                blobs[out_name] = data
         body = document.find(W_BODY)
         sect = body.find(W_SECTPR) if body is not None else None
     return _Package(styles, numbering, settings, blobs, sect)
@@ -420,6 +407,7 @@ class Reference:
         self.blobs = self._clean_blobs(package.blobs)
         self.sect_pr = self.clean_sect_pr(package.sect)
         self.text_width = self.text_width_of(self.sect_pr)
+        self.text_height = self.text_height_of(self.sect_pr)
         self._clean_numbering()
         self._complete_styles()
         self.styles = self._resolve_styles()
@@ -446,6 +434,16 @@ class Reference:
         for name in [name for name in sect.attrib if "rsid" in name]:
             del sect.attrib[name]
         return sect
+
+    @staticmethod
+    def text_height_of(sect: etree._Element) -> int:
+        """The page's height between its top and bottom margins, in twips (a drawing must fit in it)."""
+        size, margins = sect.find(W_PGSZ), sect.find(W_PGMAR)
+        try:
+            height = int(size.get(qn("h"))) - abs(int(margins.get(qn("top")))) - abs(int(margins.get(qn("bottom"))))
+        except (AttributeError, TypeError, ValueError):
+            height = 14004
+        return max(height, 2000)
 
     @staticmethod
     def text_width_of(sect: etree._Element) -> int:
