@@ -480,9 +480,10 @@ class BodyWriter:
         """The chart as DrawingML shapes in a paragraph of its own (see drawing.py); its table is not printed:
         the drawing's alt text and fallback carry the chart in words."""
         chart, after = flowchart.read_flowchart(self.tokens, i)
-        # the drawing must fit the page, with a line of room for the paragraph around it
+        # the drawing must fit the page below the heading and a line or two that introduce it, so it never
+        # leaves its heading alone at the foot of the page before
         shape = flowchart.layout(chart, self.ref.text_width * flowchart.EMU_PER_TWIP,
-                                 (self.ref.text_height - 600) * flowchart.EMU_PER_TWIP)
+                                 self.ref.text_height * 4 // 5 * flowchart.EMU_PER_TWIP)
         p = self._new_paragraph(None)
         ppr = p[0] if len(p) else etree.SubElement(p, W_PPR)
         spacing = ppr.find(W_SPACING)
