@@ -12,6 +12,7 @@ import reprlib
 import types
 import typing
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -74,6 +75,13 @@ def _describe(value: Any) -> str:
 
 
 _SLUG_PATTERN = "^[a-z0-9]+(?:-[a-z0-9]+)*$"
+# pydantic's bound errors, in words for numbers (False) and for dates (True).
+_BOUNDS = {
+    "less_than_equal": ("at most", "on or before"),
+    "less_than": ("less than", "before"),
+    "greater_than_equal": ("at least", "on or after"),
+    "greater_than": ("more than", "after"),
+}
 
 
 def _message(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
@@ -107,6 +115,10 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
         return "must not be empty", ""
     if kind == "too_short":
         return f"needs at least {ctx.get('min_length', 1)} item(s)", ""
+    if kind in _BOUNDS:
+        bound = next(iter(ctx.values()), "")
+        dated = isinstance(bound, date) or bool(re.match(r"^\d{4}-\d\d-\d\d$", str(bound)))
+        return f"{_describe(value)} is out of range: it must be {_BOUNDS[kind][dated]} {bound}", ""
     message = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
