@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,24 +16,30 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
+from . import __version__, outdir
 from .area import LoadedArea, load_area
 from .errors import Diagnostic, OutputProblem, TemplateProblem
 from .manifest import (
+    BACKUP_NAME,
     JOURNAL_NAME,
     MANIFEST_NAME,
     Manifest,
     Record,
+    add_to_journal,
     atomic_write,
+    content_hash,
     explain,
     fingerprint,
     next_version,
     read_journal,
+    recover_records,
+    settle,
     sha256,
     summarise_inputs,
 )
 from .render import Renderer, bundled_templates, long_date
 from .resolve import DocInfo, HistoryRow, Job, recording, resolve
+from .validate import check_selection
 
 if TYPE_CHECKING:  # the Word writer is imported only when a build runs: validation stays quick
     from .write import DocMeta, DocxWriter
@@ -151,20 +156,24 @@ class _Inputs:
         return summary
 
 
-def _check_output_dir(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputProblem(f"{out_dir}: exists and is not a folder")
+def _check_output_dir(out_dir: Path, area_dir: Path | None = None) -> None:
+    outdir.check_folders(out_dir, area_dir)
 
 
 def status(options: BuildOptions) -> tuple[list[StaleDoc], list[str], list[Diagnostic]]:
     """Stale documents with reasons, and hand-edited files; writes nothing."""
     loaded = load_area(options.area_dir, options.strict)
+    check_selection(loaded, options.only)
+    _check_output_dir(options.out_dir, options.area_dir)
     renderer = Renderer(options.templates_dir)
     inputs = _Inputs(renderer, options.reference_docx)
+    outdir.check_targets(options.out_dir, [MANIFEST_NAME, BACKUP_NAME])
     manifest = Manifest.read(options.out_dir)
     stale: list[StaleDoc] = []
     edited: list[str] = []
-    for job in resolve(loaded, options.as_of, options.only):
+    jobs = resolve(loaded, options.as_of, options.only)
+    outdir.check_targets(options.out_dir, [rel for job in jobs for rel in _outputs(job)] + list(manifest.reports))
+    for job in jobs:
         record = manifest.documents.get(job.id)
         if record is None:
             stale.append(StaleDoc(job.id, ["never built" if not manifest.problem else "manifest unreadable"]))
@@ -216,7 +225,9 @@ class _Planner:
         doc = dataclasses.replace(job.doc, version=old.version if old else "1.0", history=history)
         markdown, cited = render_recording(job, self.renderer, doc)
         summary = self.inputs.of(job, cited)
-        if old is not None and sha256(markdown) == old.content:
+        if old is not None and not old.content:  # recovered from the document itself: the manifest was lost
+            old = self._recognise(job, doc, markdown, old)
+        if old is not None and content_hash(markdown, doc_meta(job, doc), self.inputs.reference_hash) == old.content:
             # The document reads as before: same version. Record the new fingerprint, and write only what
             # is missing (a deleted file comes back byte for byte) or asked for (--emit-markdown).
             record = dataclasses.replace(old, fingerprint=fingerprint(summary), inputs=summary, cites=cited)
@@ -235,10 +246,20 @@ class _Planner:
             doc = dataclasses.replace(doc, version=version,
                                       history=(*history, HistoryRow(version, job.doc.issue_date, row["summary"])))
             markdown = render_markdown(job, self.renderer, doc)
-        record = Record(fingerprint(summary), sha256(markdown), version, history_rows, summary, {},
+        printed = content_hash(markdown, doc_meta(job, doc), self.inputs.reference_hash)
+        record = Record(fingerprint(summary), printed, version, history_rows, summary, {},
                         title=job.doc.title, group=_group(job), cites=cited)
         self.result.changes.append(DocChange(job.id, job.doc.title, old.version if old else None, version, reasons))
         return self._planned(job, record, doc, markdown)
+
+    def _recognise(self, job: Job, doc: DocInfo, markdown: str, old: Record) -> Record:
+        """A recovered record whose document, rendered again at its own version, is byte for byte the file
+        in OUT: the document has not changed, so it keeps its version."""
+        rel = f"{job.id}.docx"
+        path = self.options.out_dir / rel
+        if rel in old.files and path.is_file() and self.writer.render(markdown, doc_meta(job, doc)) == path.read_bytes():
+            return dataclasses.replace(old, content=content_hash(markdown, doc_meta(job, doc), self.inputs.reference_hash))
+        return old
 
     def _planned(self, job: Job, record: Record, doc: DocInfo, markdown: str) -> _Planned:
         from .write import render_html
@@ -256,7 +277,7 @@ class _Planner:
         return _Planned(job, record, files)
 
 
-def _hand_edited(planned: _Planned, out: Path, manifest: Manifest, journal: dict[str, str]) -> list[str]:
+def _hand_edited(planned: _Planned, out: Path, manifest: Manifest, journal: dict[str, set[str]]) -> list[str]:
     """The files of ``planned`` whose bytes on disk protocolgen did not write (nor is about to)."""
     conflicts = []
     for rel, data in planned.files.items():
@@ -264,7 +285,7 @@ def _hand_edited(planned: _Planned, out: Path, manifest: Manifest, journal: dict
         if rel.endswith(".md") or not path.exists():
             continue
         current = sha256(path.read_bytes())
-        ours = manifest.known_hashes(rel) | ({journal[rel]} if rel in journal else set())
+        ours = manifest.known_hashes(rel) | journal.get(rel, set())
         if current not in ours and current != sha256(data):
             conflicts.append(rel)
     return conflicts
@@ -272,10 +293,16 @@ def _hand_edited(planned: _Planned, out: Path, manifest: Manifest, journal: dict
 
 def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Job]] | None = None) -> BuildResult:
     """Validate the area, then (re)write every document whose inputs or content changed."""
+    _check_output_dir(options.out_dir, options.area_dir)
+    with outdir.holding(options.out_dir):  # one build at a time in OUT
+        return _build(options, progress)
+
+
+def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Job]] | None) -> BuildResult:
     from .write import DocMeta, DocxWriter
 
     loaded = load_area(options.area_dir, options.strict)  # raises before anything is written
-    _check_output_dir(options.out_dir)
+    check_selection(loaded, options.only)
     out = options.out_dir
     result = BuildResult(warnings=loaded.warnings)
     renderer = Renderer(options.templates_dir)
@@ -283,12 +310,18 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
         writer = DocxWriter(options.reference_docx)
     except ValueError as exc:  # a file that is not a Word document at all
         raise OutputProblem(f"--reference-docx: {exc}") from None
+    outdir.check_targets(out, [MANIFEST_NAME, BACKUP_NAME, JOURNAL_NAME])
     manifest = Manifest.read(out)
-    if manifest.problem:
-        result.notes.append(f"{manifest.problem}; rebuilding every document")
     journal = read_journal(out)
     jobs = resolve(loaded, options.as_of, options.only)
     result.documents = len(jobs)
+    outdir.check_targets(out, [rel for job in jobs for rel in _outputs(job)])
+    if manifest.problem or manifest.notes:
+        recovered = recover_records(out, {j.id: (_outputs(j), j.doc.title, _group(j)) for j in jobs}, manifest)
+        if manifest.problem:
+            result.notes.append(f"{manifest.problem}; rebuilding every document" + (
+                f" ({len(recovered)} recognised as protocolgen's own, their versions kept)" if recovered else ""))
+    result.notes += manifest.notes
 
     # 1. Gather: decide and render every document in memory; nothing is written yet.
     planner = _Planner(options, manifest, _Inputs(renderer, options.reference_docx), renderer, writer, result,
@@ -301,6 +334,8 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
         else:
             planned.append(item)
 
+    outdir.check_targets(out, [rel for item in planned for rel in item.files] + ["index.html", "changes.md",
+                                                                                  "changes.docx"])
     # 2. Protect hand edits: a file whose bytes we did not write is kept unless --force (then backed up).
     to_write: list[_Planned] = []
     for item in planned:
@@ -337,10 +372,12 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     pending = {rel: sha256(data) for item in to_write for rel, data in item.files.items()}
     pending |= {rel: sha256(data) for rel, data in reports.items() if _differs(out / rel, data)}
     if pending:
-        atomic_write(out / JOURNAL_NAME, _json(pending))
+        add_to_journal(out, journal, pending)
     for item in to_write:
         for rel, data in item.files.items():
-            if _differs(out / rel, data):
+            if rel.endswith(".md"):  # a review copy (--emit-markdown) is protected from overwriting like a report
+                _write_report(out, rel, data, manifest, journal, options.force, result)
+            elif _differs(out / rel, data):
                 atomic_write(out / rel, data)
                 result.written.append(rel)
     for rel, data in reports.items():
@@ -348,7 +385,7 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     manifest_bytes = manifest.to_json().encode("utf-8")
     if _differs(out / MANIFEST_NAME, manifest_bytes):
         atomic_write(out / MANIFEST_NAME, manifest_bytes)
-    (out / JOURNAL_NAME).unlink(missing_ok=True)
+    settle(out, manifest, journal, manifest_bytes)  # the manifest's backup copy; the journal kept until recorded
     return result
 
 
@@ -361,7 +398,7 @@ def _back_up(out: Path, rel: str) -> str:
     return backup.relative_to(out).as_posix()
 
 
-def _write_report(out: Path, rel: str, data: bytes, manifest: Manifest, journal: dict[str, str], force: bool,
+def _write_report(out: Path, rel: str, data: bytes, manifest: Manifest, journal: dict[str, set[str]], force: bool,
                   result: BuildResult) -> None:
     """Write a report (index, change report) unless it was edited by hand since protocolgen wrote it."""
     path = out / rel
@@ -370,7 +407,7 @@ def _write_report(out: Path, rel: str, data: bytes, manifest: Manifest, journal:
             manifest.reports[rel] = sha256(data)
             return
         current = sha256(path.read_bytes())
-        if current not in manifest.known_hashes(rel) and journal.get(rel) != current:
+        if current not in manifest.known_hashes(rel) and current not in journal.get(rel, set()):
             if not force:
                 result.edited.append(rel)
                 return
@@ -387,10 +424,6 @@ def _group(job: Job) -> str:
 
 def _differs(path: Path, data: bytes) -> bool:
     return not path.exists() or path.read_bytes() != data
-
-
-def _json(value: dict) -> bytes:
-    return (json.dumps(value, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
 
 class _Names:

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import Diagnostic
+from .errors import Diagnostic, ProtocolgenError
 from .load import SourceFile, format_loc
 
 
@@ -152,3 +152,16 @@ def diagnostics_from(
         full = (*prefix, *loc)
         out.append(Diagnostic(source.display, source.line_of(full), format_loc(full), message, "error", hint))
     return out
+
+
+def check_selection(loaded: Any, only: Iterable[str]) -> None:
+    """Every ``--only panel:<id>`` / ``agency:<id>`` names a panel or agency of the area (``loaded``, a
+    ``LoadedArea``); otherwise a ``ProtocolgenError`` with a "did you mean", rather than a build of nothing."""
+    for item in only:
+        kind, _, ident = item.partition(":")
+        known = loaded.panels if kind == "panel" else loaded.agencies if kind == "agency" else None
+        if known is None:
+            raise ProtocolgenError(f"--only {item}: say panel:<id> or agency:<id>")
+        if ident not in known:
+            hint = suggest(ident, known) or f"the {kind} ids are: {', '.join(sorted(known)) or 'none'}"
+            raise ProtocolgenError(f"--only {item}: no {kind} has the id '{ident}' ({hint})")
