@@ -186,12 +186,17 @@ class Manifest:
         documents, reports, damaged = main
         if backup is not None and damaged:
             for doc_id in sorted(damaged):
-                if doc_id in backup[0]:
+                if doc_id.startswith(_REPORT):
+                    if doc_id[len(_REPORT):] in backup[1]:
+                        del damaged[doc_id]
+                elif doc_id in backup[0]:
                     documents[doc_id] = backup[0][doc_id]
                     del damaged[doc_id]
             for rel, digest in backup[1].items():
                 reports.setdefault(rel, digest)
-        notes += [f"{MANIFEST_NAME}: the record of {doc_id!r} is damaged ({why}); rebuilding it"
+        notes += [f"{MANIFEST_NAME}: the entry for {doc_id[len(_REPORT):]!r} is damaged ({why}); it is written again"
+                  if doc_id.startswith(_REPORT) else
+                  f"{MANIFEST_NAME}: the record of {doc_id!r} is damaged ({why}); rebuilding it"
                   for doc_id, why in sorted(damaged.items())]
         return cls(documents, reports, notes=notes)
 
@@ -299,6 +304,7 @@ def next_version(version: str) -> str:
 # --- reading a manifest as untrusted input ---------------------------------------------------------------
 
 _HASH = re.compile(r"^[0-9a-f]{64}$")
+_REPORT = "\0report:"  # marks a damaged report entry among the damaged records
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _VERSION = re.compile(r"^\d{1,4}\.\d{1,4}$")
 
@@ -390,6 +396,8 @@ def _read_manifest(path: Path) -> tuple[tuple[dict[str, Record], dict[str, str],
     for rel, digest in (raw_reports.items() if isinstance(raw_reports, dict) else ()):
         if _safe_rel(rel) and rel.endswith(DOCUMENT_SUFFIXES) and isinstance(digest, str) and _HASH.match(digest):
             reports[rel] = digest
+        else:
+            damaged[f"{_REPORT}{str(rel)[:80]}"] = "not a report of this folder, or its hash is damaged"
     return (documents, reports, damaged), None
 
 
