@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, coverage
+from . import __version__, coverage, outdir
 from .area import load_area
 from .changes import Change, describe, is_major
 from .errors import Diagnostic, OutputProblem, ProtocolgenError, TemplateProblem
@@ -36,14 +36,19 @@ from .lifecycle import (
     snapshot_files,
 )
 from .manifest import (
+    BACKUP_NAME,
     JOURNAL_NAME,
     MANIFEST_NAME,
     Manifest,
     Record,
+    add_to_journal,
     atomic_write,
+    content_hash,
     explain,
     fingerprint,
     read_journal,
+    recover_records,
+    settle,
     sha256,
     summarise_inputs,
 )
@@ -52,6 +57,7 @@ from .reports import DocChange, Names, changes_markdown, index_html, pending_cha
 from .resolve import DocInfo, Job, recording, resolve
 from .signoff import SignoffRegister, load_register
 from .signoff import progress as progress_of
+from .validate import check_selection
 
 if TYPE_CHECKING:  # the Word writer is imported only when a build runs: validation stays quick
     from .write import DocMeta, DocxWriter
@@ -174,20 +180,24 @@ class _Inputs:
         return summary
 
 
-def _check_output_dir(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputProblem(f"{out_dir}: exists and is not a folder")
+def _check_output_dir(out_dir: Path, area_dir: Path | None = None) -> None:
+    outdir.check_folders(out_dir, area_dir)
 
 
 def status(options: BuildOptions) -> tuple[list[StaleDoc], list[str], list[Diagnostic]]:
     """Stale documents with reasons, and hand-edited files; writes nothing."""
     loaded = load_area(options.area_dir, options.strict)
+    check_selection(loaded, options.only)
+    _check_output_dir(options.out_dir, options.area_dir)
     renderer = Renderer(options.templates_dir)
     inputs = _Inputs(renderer, options.reference_docx)
+    outdir.check_targets(options.out_dir, [MANIFEST_NAME, BACKUP_NAME])
     manifest = Manifest.read(options.out_dir)
     stale: list[StaleDoc] = []
     edited: list[str] = []
-    for job in resolve(loaded, options.as_of, options.only):
+    jobs = resolve(loaded, options.as_of, options.only)
+    outdir.check_targets(options.out_dir, [rel for job in jobs for rel in _outputs(job)] + list(manifest.reports))
+    for job in jobs:
         record = manifest.documents.get(job.id)
         if record is None:
             stale.append(StaleDoc(job.id, ["never built" if not manifest.problem else "manifest unreadable"]))
@@ -248,11 +258,12 @@ class _Planner:
         if old is not None and old.issued:
             doc = issued_doc(job, old)
             markdown, cited = render_recording(job, self.renderer, doc)
-            if sha256(markdown) == old.issued["content"]:
+            printed = self._printed(job, doc, markdown)
+            if printed == old.issued["content"]:
                 # It reads as its last issued version (nothing it prints changed, or a change was undone).
                 summary = self.inputs.of(job, cited)
                 record = dataclasses.replace(
-                    old, fingerprint=fingerprint(summary), content=sha256(markdown), version=str(old.issued["version"]),
+                    old, fingerprint=fingerprint(summary), content=printed, version=str(old.issued["version"]),
                     inputs=summary, cites=cited, status="issued", changes=[], change_kind="",
                     signatories=_signatories(job))
                 self.manifest.documents[job.id] = record
@@ -262,7 +273,24 @@ class _Planner:
         else:
             # Never issued: the draft of 1.0; one rendering tells which register fields it prints.
             markdown, cited = render_recording(job, self.renderer, draft_doc(job, None, "1.0", ""))
+            if old is not None and not old.content:  # recovered from the document itself: the manifest was lost
+                old = self._recognise(job, draft_doc(job, None, "1.0", ""), markdown, old)
         return self._draft(job, old, cited, markdown, files_ok)
+
+    def _printed(self, job: Job, doc: DocInfo, markdown: str) -> str:
+        """What the document prints, as one hash: its Markdown and all the writer adds (header, footer, dates,
+        reference, properties, house style), so a change to any of them is a change to the document."""
+        return content_hash(markdown, doc_meta(job, doc, markdown), self.inputs.reference_hash)
+
+    def _recognise(self, job: Job, doc: DocInfo, markdown: str, old: Record) -> Record:
+        """A recovered record whose document, rendered again, is byte for byte the file in OUT: the document
+        has not changed, so it keeps its version."""
+        rel = f"{job.id}.docx"
+        path = self.options.out_dir / rel
+        if rel in old.files and path.is_file() and self.writer.render(markdown, doc_meta(job, doc, markdown)) == \
+                path.read_bytes():
+            return dataclasses.replace(old, content=self._printed(job, doc, markdown))
+        return old
 
     def _draft(self, job: Job, old: Record | None, cited: dict[str, list[str]], markdown: str,
                files_ok: bool) -> _Planned | None:
@@ -276,7 +304,8 @@ class _Planner:
             kind = "major" if is_major(changes) else "minor"
         else:
             version, doc, kind = "1.0", draft_doc(job, None, "1.0", ""), "new"
-        record = Record(fingerprint(summary), sha256(markdown), version, old.history if old else [], summary, {},
+        record = Record(fingerprint(summary), self._printed(job, doc, markdown), version, old.history if old else [],
+                        summary, {},
                         title=job.doc.title, group=_group(job), cites=cited, status="draft",
                         issued=old.issued if old else {}, changes=[c.to_json() for c in changes], change_kind=kind,
                         signatories=_signatories(job), redline=old.redline if old else "")
@@ -325,11 +354,12 @@ class _Planner:
         text = _history_summary(changes) if old.issued else "First issue"
         doc = issue_doc(job, old, when, text)
         markdown, cited = render_recording(job, self.renderer, doc)
+        printed = self._printed(job, doc, markdown)
         summary = self.inputs.of(job, cited)
         issued = {"version": old.version, "date": when.isoformat(), "review": doc.review_date.isoformat(),
-                  "content": sha256(markdown), "signatories": [list(s) for s in job.signatories]}
+                  "content": printed, "signatories": [list(s) for s in job.signatories]}
         record = dataclasses.replace(
-            old, fingerprint=fingerprint(summary), content=sha256(markdown), inputs=summary, cites=cited,
+            old, fingerprint=fingerprint(summary), content=printed, inputs=summary, cites=cited,
             history=[*old.history, {"version": old.version, "date": when.isoformat(), "summary": text}],
             status="issued", issued=issued, changes=[], change_kind="", signatories=_signatories(job))
         extra = snapshot_files(job.id, old.version, Snapshot(markdown, self.inputs.values(job, cited), summary))
@@ -390,7 +420,7 @@ def _redline(writer: DocxWriter, old_markdown: str, new_markdown: str, meta: Doc
         raise TemplateProblem(f"redline of {meta.title}: {exc}") from None
 
 
-def _hand_edited(planned: _Planned, out: Path, manifest: Manifest, journal: dict[str, str]) -> list[str]:
+def _hand_edited(planned: _Planned, out: Path, manifest: Manifest, journal: dict[str, set[str]]) -> list[str]:
     """The files of ``planned`` whose bytes on disk protocolgen did not write (nor is about to)."""
     conflicts = []
     for rel, data in planned.files.items():
@@ -398,7 +428,7 @@ def _hand_edited(planned: _Planned, out: Path, manifest: Manifest, journal: dict
         if rel.endswith(".md") or not path.exists():
             continue
         current = sha256(path.read_bytes())
-        ours = manifest.known_hashes(rel) | ({journal[rel]} if rel in journal else set())
+        ours = manifest.known_hashes(rel) | journal.get(rel, set())
         if current not in ours and current != sha256(data):
             conflicts.append(rel)
     return conflicts
@@ -407,10 +437,16 @@ def _hand_edited(planned: _Planned, out: Path, manifest: Manifest, journal: dict
 def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Job]] | None = None) -> BuildResult:
     """Validate the area, then (re)write every document whose inputs or content changed, as a draft (or, with
     ``options.issue``, issue the current drafts)."""
+    _check_output_dir(options.out_dir, options.area_dir)
+    with outdir.holding(options.out_dir):  # one build at a time in OUT
+        return _build(options, progress)
+
+
+def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Job]] | None) -> BuildResult:
     from .write import DocMeta, DocxWriter
 
     loaded = load_area(options.area_dir, options.strict)  # raises before anything is written
-    _check_output_dir(options.out_dir)
+    check_selection(loaded, options.only)
     out = options.out_dir
     result = BuildResult(warnings=loaded.warnings)
     renderer = Renderer(options.templates_dir)
@@ -418,12 +454,18 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
         writer = DocxWriter(options.reference_docx)
     except ValueError as exc:  # a file that is not a Word document at all
         raise OutputProblem(f"--reference-docx: {exc}") from None
+    outdir.check_targets(out, [MANIFEST_NAME, BACKUP_NAME, JOURNAL_NAME])
     manifest = Manifest.read(out)
-    if manifest.problem:
-        result.notes.append(f"{manifest.problem}; rebuilding every document")
     journal = read_journal(out)
     jobs = resolve(loaded, options.as_of, options.only)
     result.documents = len(jobs)
+    outdir.check_targets(out, [rel for job in jobs for rel in _outputs(job)])
+    if manifest.problem or manifest.notes:
+        recovered = recover_records(out, {j.id: (_outputs(j), j.doc.title, _group(j)) for j in jobs}, manifest)
+        if manifest.problem:
+            result.notes.append(f"{manifest.problem}; rebuilding every document" + (
+                f" ({len(recovered)} recognised as protocolgen's own, their versions kept)" if recovered else ""))
+    result.notes += manifest.notes
 
     area = loaded.area
     assert area is not None  # load_area raised if the area could not be loaded
@@ -451,6 +493,9 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     if gaps and options.strict:
         raise CoverageIncomplete(gaps)
 
+    outdir.check_targets(out, [rel for item in planned for rel in item.files] + ["index.html", "changes.md",
+                                                                                  "changes.docx", "coverage.md",
+                                                                                  "coverage.json"])
     # 2. Protect hand edits: a file whose bytes we did not write is kept unless --force (then backed up).
     to_write: list[_Planned] = []
     for item in planned:
@@ -494,10 +539,12 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     pending = {rel: sha256(data) for item in to_write for rel, data in item.files.items()}
     pending |= {rel: sha256(data) for rel, data in reports.items() if _differs(out / rel, data)}
     if pending:
-        atomic_write(out / JOURNAL_NAME, _json(pending))
+        add_to_journal(out, journal, pending)
     for item in to_write:
         for rel, data in item.files.items():
-            if _differs(out / rel, data):
+            if rel.endswith(".md"):  # a review copy (--emit-markdown) is protected from overwriting like a report
+                _write_report(out, rel, data, manifest, journal, options.force, result)
+            elif _differs(out / rel, data):
                 atomic_write(out / rel, data)
                 result.written.append(rel)
     for rel, data in reports.items():
@@ -505,7 +552,7 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     manifest_bytes = manifest.to_json().encode("utf-8")
     if _differs(out / MANIFEST_NAME, manifest_bytes):
         atomic_write(out / MANIFEST_NAME, manifest_bytes)
-    (out / JOURNAL_NAME).unlink(missing_ok=True)
+    settle(out, manifest, journal, manifest_bytes)  # the manifest's backup copy; the journal kept until recorded
     return result
 
 
@@ -548,7 +595,7 @@ def _back_up(out: Path, rel: str) -> str:
     return backup.relative_to(out).as_posix()
 
 
-def _write_report(out: Path, rel: str, data: bytes, manifest: Manifest, journal: dict[str, str], force: bool,
+def _write_report(out: Path, rel: str, data: bytes, manifest: Manifest, journal: dict[str, set[str]], force: bool,
                   result: BuildResult) -> None:
     """Write a report (index, change report) unless it was edited by hand since protocolgen wrote it."""
     path = out / rel
@@ -557,7 +604,7 @@ def _write_report(out: Path, rel: str, data: bytes, manifest: Manifest, journal:
             manifest.reports[rel] = sha256(data)
             return
         current = sha256(path.read_bytes())
-        if current not in manifest.known_hashes(rel) and journal.get(rel) != current:
+        if current not in manifest.known_hashes(rel) and current not in journal.get(rel, set()):
             if not force:
                 result.edited.append(rel)
                 return
@@ -571,11 +618,14 @@ def refresh_index(out_dir: Path, manifest: Manifest, register: SignoffRegister) 
     """Rewrite index.html after a change no document shows (a signature); True when it was kept because it was
     edited by hand. The manifest notes the new index, as after a build."""
     result = BuildResult()
-    data = index_html(manifest, manifest.area, progress_of(manifest, register)).encode("utf-8")
-    _write_report(out_dir, "index.html", data, manifest, {}, False, result)
-    manifest_bytes = manifest.to_json().encode("utf-8")
-    if _differs(out_dir / MANIFEST_NAME, manifest_bytes):
-        atomic_write(out_dir / MANIFEST_NAME, manifest_bytes)
+    covered = {doc_id: report for doc_id, record in manifest.documents.items()
+               if record.coverage and (report := coverage.from_record(doc_id, record.coverage)) is not None}
+    with outdir.holding(out_dir):  # not while a build writes OUT
+        data = index_html(manifest, manifest.area, progress_of(manifest, register), covered).encode("utf-8")
+        _write_report(out_dir, "index.html", data, manifest, {}, False, result)
+        manifest_bytes = manifest.to_json().encode("utf-8")
+        if _differs(out_dir / MANIFEST_NAME, manifest_bytes):
+            atomic_write(out_dir / MANIFEST_NAME, manifest_bytes)
     return "index.html" in result.edited
 
 

@@ -45,6 +45,15 @@ class _Group(click.Group):
         except ProtocolgenError as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
             ctx.exit(1)
+        except OSError as exc:  # a folder or file the computer refuses: said in words, never a traceback
+            from .outdir import describe_os_error
+
+            click.secho(f"error: {describe_os_error(exc)}", fg="red", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            click.secho("interrupted: files already written are kept; the next build finishes the work",
+                        fg="red", err=True)
+            ctx.exit(130)
 
 
 @click.group(cls=_Group)

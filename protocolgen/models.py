@@ -62,6 +62,9 @@ Email = Annotated[
 ]
 WebAddress = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://\S+$"), AfterValidator(_xml_safe)]
 OptionalText = Annotated[str, AfterValidator(_xml_safe)]
+# A document's date: review dates are computed from it by adding months, which must stay within the years a
+# date can hold (9999), so dates past 9000 are refused at validation rather than crashing a build.
+DocumentDate = Annotated[date, Field(ge=date(1900, 1, 1), le=date(9000, 12, 31))]
 
 
 class Strict(BaseModel):
@@ -576,10 +579,10 @@ class Area(Strict):
     issuing_body: Text
     contact: Contact = Field(description="For questions and complaints about the documents.")
     document_owner: Text = Field(description="The job title of the person who owns the documents.")
-    issue_date: date = Field(description="The documents' date. Never 'today': builds must be repeatable.")
+    issue_date: DocumentDate = Field(description="The documents' date. Never 'today': builds must be repeatable.")
     review_interval_months: int = Field(ge=1, le=36, description="How often the documents are reviewed; the next "
                                         "review is this many months after a document's issue date.")
-    next_review_date: date | None = Field(
+    next_review_date: DocumentDate | None = Field(
         None, description="The next review of every document, when it should not be issue date + interval."
     )
     approver: Text | None = Field(None, description="The job title (or board) that approves the documents for issue.")

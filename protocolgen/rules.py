@@ -7,6 +7,7 @@ reads a ``LoadedArea`` and reports through ``LoadedArea.report``. Rules skip wha
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -289,12 +290,16 @@ def retention_is_finite(loaded: LoadedArea) -> None:
     for where, rules in owners:
         for i, item in enumerate(rules):
             if parse_period(item.period) is None:
-                loaded.report(
-                    where, ("retention", i, "period"),
-                    f"'{item.period}' is not a finite period: information may be kept only as long as needed "
-                    "(UK GDPR Art 5(1)(e))",
-                    hint="write a number and a unit, e.g. '6 years' or '18 months'",
-                )
+                number = re.match(r"^\s*(\d+)\s+(day|week|month|year)s?\s*$", item.period, re.IGNORECASE)
+                if number and int(number.group(1)) > 999:
+                    message = (f"'{item.period}' is longer than a retention period can be: at most 999 "
+                               f"{number.group(2).lower()}s (information may be kept only as long as needed, "
+                               "UK GDPR Art 5(1)(e))")
+                else:
+                    message = (f"'{item.period}' is not a finite period: information may be kept only as long as "
+                               "needed (UK GDPR Art 5(1)(e))")
+                loaded.report(where, ("retention", i, "period"), message,
+                              hint="write a number and a unit, e.g. '6 years' or '18 months'")
 
 
 @rule("Case Example 19; guidance 11.3", "a panel has at least two member agencies, and its chair is one of them")

@@ -21,7 +21,7 @@ from office import convert_to_pdf, needs_soffice
 from protocolgen import BuildOptions, build, status
 from protocolgen.cli import main
 from protocolgen.commands.issue import issue
-from protocolgen.manifest import MANIFEST_NAME
+from protocolgen.manifest import BACKUP_NAME, MANIFEST_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "agency_profiles"
@@ -116,7 +116,7 @@ def test_changing_one_legislation_entry_rebuilds_exactly_the_documents_citing_it
     build(BuildOptions(area_dir=area, out_dir=out))
     after = _files(out)
     changed_docs = {rel.rsplit(".", 1)[0] for rel in after if rel in before and after[rel] != before[rel]}
-    assert changed_docs - {"changes", "index", MANIFEST_NAME.rsplit(".", 1)[0]} == citing
+    assert changed_docs - {"changes", "index", MANIFEST_NAME.rsplit(".", 1)[0], BACKUP_NAME.rsplit(".", 1)[0]} == citing
     second = _manifest(out)
     for doc in citing:
         # A draft of the next version; the issued version stays on record until the draft is issued.
@@ -211,6 +211,12 @@ def test_corrupt_manifest_means_rebuild_with_a_warning(area: Path, tmp_path: Pat
     out = tmp_path / "out"
     build(BuildOptions(area_dir=area, out_dir=out))
     (out / MANIFEST_NAME).write_text("{not json", encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", str(area), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "could not be read" in result.output and "used its backup copy" in result.output
+    assert "No changes" in result.output  # the backup copy knew every document
+    (out / MANIFEST_NAME).write_text("{not json", encoding="utf-8")
+    (out / BACKUP_NAME).unlink()
     result = CliRunner().invoke(main, ["build", str(area), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "could not be read" in result.output and "rebuilding every document" in result.output

@@ -55,10 +55,16 @@ def test_versions_count_up() -> None:
 
 def test_a_damaged_manifest_is_reported_not_raised(tmp_path: Path) -> None:
     assert Manifest.read(tmp_path).documents == {} and not Manifest.read(tmp_path).problem
-    for text in ("{not json", "[]", '{"format": 99, "documents": {}}', '{"format": 1, "documents": {"x": 3}}'):
+    for text in ("{not json", "[]", '{"format": 99, "documents": {}}'):
         (tmp_path / MANIFEST_NAME).write_text(text, encoding="utf-8")
         manifest = Manifest.read(tmp_path)
         assert manifest.documents == {} and MANIFEST_NAME in manifest.problem, text
+    # A damaged record is dropped on its own, with a note naming it.
+    (tmp_path / MANIFEST_NAME).write_text('{"format": 1, "documents": {"x": 3}}', encoding="utf-8")
+    manifest = Manifest.read(tmp_path)
+    assert manifest.documents == {} and not manifest.problem
+    assert manifest.notes == [(f"{MANIFEST_NAME}: the record of 'x' is damaged (its id is not a document's path); "
+                              "rebuilding it")]
 
 
 def test_a_major_change_starts_the_next_whole_version() -> None:

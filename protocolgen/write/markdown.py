@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.attrs import attrs_block_plugin
 from mdit_py_plugins.container import container_plugin
@@ -74,11 +75,34 @@ def _any_container(params: str, markup: str) -> bool:
     return True
 
 
+LINE_SEPARATOR = "\u2028"
+"""A line break inside a value (``render.md_escape`` writes one for each line break of profile text): a
+hard line break wherever it stands, in a table cell as in a paragraph, where Markdown's own would end the row."""
+
+
+def _line_separators(state: StateCore) -> None:
+    for block in state.tokens:
+        if block.type != "inline" or not block.children or LINE_SEPARATOR not in block.content:
+            continue
+        children: list[Token] = []
+        for child in block.children:
+            if child.type != "text" or LINE_SEPARATOR not in child.content:
+                children.append(child)
+                continue
+            for index, piece in enumerate(child.content.split(LINE_SEPARATOR)):
+                if index:
+                    children.append(Token("hardbreak", "br", 0, level=child.level))
+                if piece:
+                    children.append(Token("text", "", 0, content=piece, level=child.level))
+        block.children = children
+
+
 def _make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable("table")
     md.use(attrs_block_plugin)
     container_plugin(md, _CONTAINER_RULE, validate=_any_container)
+    md.core.ruler.push("line_separators", _line_separators)
     return md
 
 
