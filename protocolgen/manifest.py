@@ -43,6 +43,7 @@ BACKUP_NAME = ".protocolgen-manifest.backup.json"
 JOURNAL_NAME = ".protocolgen-pending.json"
 FORMAT = 2  # 2: drafts and issues (status, issued, changes); format 1 manifests are read as all issued
 DOCUMENT_SUFFIXES = (".docx", ".html", ".md", ".pdf")
+REPORT_SUFFIXES = (*DOCUMENT_SUFFIXES, ".json")  # coverage.json beside the other reports
 
 
 def sha256(data: bytes | str) -> str:
@@ -454,7 +455,7 @@ def _read_manifest(path: Path) -> tuple[_Read | None, str | None]:
     reports: dict[str, str] = {}
     raw_reports = data.get("reports")
     for rel, digest in (raw_reports.items() if isinstance(raw_reports, dict) else ()):
-        if _safe_rel(rel) and rel.endswith(DOCUMENT_SUFFIXES) and isinstance(digest, str) and _HASH.match(digest):
+        if _safe_rel(rel) and rel.endswith(REPORT_SUFFIXES) and isinstance(digest, str) and _HASH.match(digest):
             reports[rel] = digest
         else:
             damaged[f"{_REPORT}{str(rel)[:80]}"] = "not a report of this folder, or its hash is damaged"

@@ -618,6 +618,11 @@ def resolve(loaded: LoadedArea, as_of: date | None = None,
             "rights": _panel_rights(controllers),
             "joint": _joint(panel.joint_arrangement if panel.controllers == "joint" else None, loaded),
             "young_people": young_people_list(panel),
+            # What the panel's controllers rely on between them, each once: the choices a decision record offers.
+            "all_bases": _unique((b for p in parties if not p.is_processor for b in p.gdpr_bases),
+                                 key=lambda b: b.code, order=lambda b: b.article),
+            "all_powers": _unique((w for p in parties if not p.is_processor for w in p.powers),
+                                  key=lambda w: w.entry.key, order=lambda w: w.entry.citation),
             "subject": panel.purpose,
         }
         inputs = {
@@ -688,6 +693,14 @@ def resolve(loaded: LoadedArea, as_of: date | None = None,
             jobs.append(Job(f"agencies/{agency.id}/{name}", kind, f"{kind}.md.j2", html,
                             doc(kind, title, ref), context, inputs))
     return jobs
+
+
+def _unique(items: Iterable[Any], key: Any, order: Any) -> tuple[Any, ...]:
+    """Each item once (the first with its key), sorted."""
+    seen: dict[Any, Any] = {}
+    for item in items:
+        seen.setdefault(key(item), item)
+    return tuple(sorted(seen.values(), key=order))
 
 
 def _dump_bases(agency: Agency) -> list[Any]:

@@ -37,7 +37,6 @@ from __future__ import annotations
 import builtins
 import copy
 import io
-import os
 import re
 import sys
 import zipfile
