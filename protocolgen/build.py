@@ -149,12 +149,19 @@ def _outputs(job: Job) -> list[str]:
     return [f"{job.id}.docx", *([f"{job.id}.html"] if job.html else [])]
 
 
+_REFERENCE_LIMIT = 100_000_000
+
+
 class _Inputs:
     """Fingerprints shared by every job of a build: templates, house style, protocolgen itself."""
 
     def __init__(self, renderer: Renderer, reference: Path | None):
         self.renderer = renderer
-        self.reference_hash = sha256((reference or bundled_templates() / "reference.docx").read_bytes())
+        path = reference or bundled_templates() / "reference.docx"
+        if path.stat().st_size > _REFERENCE_LIMIT:  # hashed before the writer's own checks see it
+            raise OutputProblem(f"--reference-docx: {path} is larger than {_REFERENCE_LIMIT // 1_000_000} MB; "
+                                "a house-style document is a few hundred KB")
+        self.reference_hash = sha256(path.read_bytes())
         self._template: dict[str, str] = {}
 
     def values(self, job: Job, cites: dict[str, list[str]] | None) -> dict:
@@ -173,9 +180,12 @@ class _Inputs:
         by key; the template, house style and protocolgen."""
         if job.template not in self._template:
             self._template[job.template] = self.renderer.fingerprint(job.template)
+            # a web page is also made by the page shell (an area's own page.html.j2, or the bundled one)
+            self._template[job.template + "+page"] = self.renderer.fingerprint(job.template, "page.html.j2")
+        template = self._template[job.template + "+page" if job.html else job.template]
         summary = summarise_inputs(self.values(job, cites))
         summary["legislation-in-scope"] = sorted(n.split(":", 1)[1] for n in job.inputs if n.startswith("legislation:"))
-        summary.update(template=self._template[job.template], reference_docx=self.reference_hash,
+        summary.update(template=template, reference_docx=self.reference_hash,
                        protocolgen=__version__)
         return summary
 
@@ -244,6 +254,7 @@ class _Planner:
         self.renderer, self.writer, self.result, self.names = renderer, writer, result, names
         self.issue_date = issue_date
         self.not_ready: list[str] = []  # issue only: why a document cannot be issued
+        self.page_shell = _page_shell(options.templates_dir)
 
     def plan(self, job: Job) -> _Planned | None:
         old = self.manifest.documents.get(job.id)
@@ -388,7 +399,7 @@ class _Planner:
         try:
             files = {f"{job.id}.docx": self.writer.render(markdown, meta)}
             if job.html:
-                files[f"{job.id}.html"] = render_html(markdown, meta).encode("utf-8")
+                files[f"{job.id}.html"] = render_html(markdown, meta, self.page_shell).encode("utf-8")
         except ValueError as exc:  # Markdown the writers cannot lay out, e.g. an unknown ::: container
             raise TemplateProblem(f"{job.template} (for {job.id}): {exc}") from None
         record = dataclasses.replace(record, files={rel: sha256(data) for rel, data in files.items()},
@@ -397,6 +408,21 @@ class _Planner:
             files[f"{job.id}.md"] = markdown.encode("utf-8")
         files |= extra or {}  # kept issued versions and redlines: not the document's own files
         return _Planned(job, record, files)
+
+
+def _page_shell(templates_dir: Path | None) -> str | None:
+    """An area's own web page shell (``page.html.j2`` in its templates folder), or None for the bundled one."""
+    if templates_dir is None:
+        return None
+    path = templates_dir / "page.html.j2"
+    if not path.is_file():
+        return None
+    if path.stat().st_size > 1_000_000:
+        raise TemplateProblem(f"{path}: a page shell of more than 1 MB is refused")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TemplateProblem(f"{path}: cannot be read as UTF-8 text ({exc})") from None
 
 
 def _signatories(job: Job) -> list[list[str]]:

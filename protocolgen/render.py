@@ -891,10 +891,11 @@ class Renderer:
         self.env.filters.update({name: _guard_filter(name, func) for name, func in FILTERS.items()})
         self.env.globals.update(link=link, MdSafe=MdSafe, covers=covers)
 
-    def fingerprint(self, name: str) -> str:
-        """A hash of the template and every partial beside it (``_*.j2``), wherever each is found."""
+    def fingerprint(self, name: str, *also: str) -> str:
+        """A hash of the template, every partial beside it (``_*.j2``) and any other templates named in
+        ``also`` (the web page shell), wherever each is found."""
         digest = hashlib.sha256()
-        names = sorted({name, *(n for n in self.env.list_templates() if Path(n).name.startswith("_"))})
+        names = sorted({name, *also, *(n for n in self.env.list_templates() if Path(n).name.startswith("_"))})
         loader = self.env.loader
         assert loader is not None  # __init__ always gives the environment a loader
         for each in names:
