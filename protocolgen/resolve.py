@@ -421,13 +421,17 @@ class RightView:
 
 
 def _panel_rights(controllers: Sequence[tuple[Entity, Sequence[Party]]]) -> tuple[RightView, ...]:
-    holders: dict[str, tuple[Right, list[str]]] = {}
+    # Grouped by what is said: the same right may be worded differently for different controllers (erasure for a
+    # public body or a charity), and each wording lists the controllers it applies to.
+    holders: dict[tuple[str, str], tuple[Right, list[str]]] = {}
     for entity, services in controllers:
         for right in services[0].rights if services else ():
-            holders.setdefault(right.key, (right, []))[1].append(entity.name)
+            holders.setdefault((right.key, right.text), (right, []))[1].append(entity.name)
     everyone = len(controllers)
-    return tuple(RightView(key, right.text, () if len(names) == everyone else tuple(dict.fromkeys(names)))
-                 for key, (right, names) in holders.items())
+    order = {key: i for i, key in enumerate(dict.fromkeys(key for key, _text in holders))}
+    views = [RightView(key, right.text, () if len(names) == everyone else tuple(dict.fromkeys(names)))
+             for (key, _text), (right, names) in holders.items()]
+    return tuple(sorted(views, key=lambda view: order[view.key]))  # stable: each right's wordings together
 
 
 def _flags(parties: Sequence[Party], area: Area, as_of: date, panel: Panel | None, register: Register) -> Flags:
