@@ -130,6 +130,26 @@ def test_what_is_major(root: Path) -> None:
     assert reworded and is_major(reworded)  # a basis is matched as a whole: what it is used for is part of it
 
 
+CONDITIONS = [{"condition": "a", "when": "with agreement"},
+              {"condition": "g", "schedule": "data-protection-act-2018-sch-1-para-18", "when": "to protect a child"}]
+
+
+def test_an_agencys_own_article_9_conditions_are_major(root: Path) -> None:
+    """Conditions for special category data are now each party's own (no longer the panel's): a change to them
+    changes the legal footing the controllers sign, as a panel's conditions did."""
+    changes = _changes(root, lambda: A.set_field(root, A.CHARITY, "special_category_conditions", CONDITIONS))
+    assert changes and all(c.text.startswith("North Youth Trust: lawful conditions for special category data: ")
+                           for c in changes)
+    assert is_major(changes), "changes.py _MAJOR['agency'] lacks special_category_conditions"
+
+
+def test_a_condition_names_its_schedule_1_paragraph_by_citation(root: Path) -> None:
+    changes = _changes(root, lambda: A.set_field(root, A.CHARITY, "special_category_conditions", CONDITIONS))
+    paragraph_18 = load_area(root).register["data-protection-act-2018-sch-1-para-18"].citation
+    [said] = [c.text for c in changes if "condition g" in c.text]
+    assert paragraph_18 in said and "data-protection-act-2018-sch-1-para-18" not in said, said
+
+
 def test_lists_of_text_say_what_was_added_and_removed(root: Path) -> None:
     changes = _changes(root, lambda: A.set_field(root, A.PANEL, "security", ["Papers are kept in a locked cabinet."]))
     assert _texts(changes) == [
