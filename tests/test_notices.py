@@ -663,8 +663,8 @@ def test_agency_notice_controller_fits_who_the_agency_is_in_law(bundled: LoadedA
     if is_processor(agency):
         boss = bundled.entity_of(agency.contracted_by or "")
         assert boss is not None
-        assert f"{boss.name}" in notice["controller"] and "responsible for the information we handle for it" in (
-            notice["controller"])
+        assert boss.name in notice["controller"]
+        assert "responsible for the information we handle for it" in notice["controller"]
         assert f"{boss.name}'s lawful reasons" in notice["purposes"] and "We use these:" not in notice["purposes"]
     else:
         entity = bundled.entity_of(agency.id)

@@ -217,6 +217,10 @@ def cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
 # --- the bundled area --------------------------------------------------------------------------------------
 
 
@@ -276,10 +280,6 @@ def test_an_issued_protocol_is_not_called_a_draft() -> None:
     control = {row[0]: row[1] for row in tables(md)[0][1:]}
     assert control["Status"] == "Issued" and "not for signature" not in md
     assert table_with_header(md, "Version", "Date")[1:] == [["1.0", long_date(job.doc.issue_date), "First issue"]]
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 @pytest.mark.parametrize("panel", PANELS)
@@ -643,9 +643,15 @@ def test_a_crime_prevention_panel_with_justice_members_brings_crime_prevention(b
 
 def test_no_justice_members_no_crime_prevention(tmp_path: Path) -> None:
     root = variant(tmp_path)
+
+    def take_the_chair(agency: dict[str, Any]) -> None:
+        for seat in agency["panels"]:
+            if seat["panel"] == CRIME_PANEL:
+                seat["role"] = "chair"
+
+    # The youth justice service chairs the panel: children's social care takes the chair before it leaves.
     edit(root, f"panels/{CRIME_PANEL}.yaml", lambda p: p.update(chair="westmarsh-childrens-social-care"))
-    edit(root, "agencies/westmarsh-childrens-social-care.yaml", lambda a: [
-        s.update(role="chair") for s in a["panels"] if s["panel"] == CRIME_PANEL])
+    edit(root, "agencies/westmarsh-childrens-social-care.yaml", take_the_chair)
     for ident in members_where(root, lambda a: a["sector"] in ("police", "youth_offending_team", "probation"),
                                CRIME_PANEL):
         leave_panel(root, ident, CRIME_PANEL)
