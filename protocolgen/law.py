@@ -314,7 +314,7 @@ def default_conditions(agency: Agency, codes: Iterable[str]) -> tuple[ConditionU
             care = "health care" if agency.sector in HEALTH_SECTORS else "social care"
             out.append(ConditionUse(condition="h", schedule=PARA_2,
                                     when=f"to provide {care}, including sharing with others caring for the child"))
-        out.append(ConditionUse(condition="g", schedule=PARA_6, when="to carry out the functions the law gives it"))
+        out.append(ConditionUse(condition="g", schedule=PARA_6, when="to carry out functions given by law"))
         out.append(ConditionUse(condition="g", schedule=PARA_18,
                                 when="to protect a child when agreement cannot be given or sought, or asking "
                                 "would put the child at risk"))

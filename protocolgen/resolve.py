@@ -171,6 +171,15 @@ class Party:
     def is_processor(self) -> bool:
         return self.controller_role == "processor"
 
+    @property
+    def uses_rli(self) -> bool:
+        """Relies on the recognised legitimate interest (for safeguarding disclosures)."""
+        return any(b.code == "recognised_legitimate_interest" for b in self.gdpr_bases)
+
+    @property
+    def uses_li(self) -> bool:
+        return any(b.code == "legitimate_interests" for b in self.gdpr_bases)
+
 
 @dataclass(frozen=True)
 class Flags:
@@ -425,7 +434,8 @@ def _panel_rights(controllers: Sequence[tuple[Entity, Sequence[Party]]]) -> tupl
     # public body or a charity), and each wording lists the controllers it applies to.
     holders: dict[tuple[str, str], tuple[Right, list[str]]] = {}
     for entity, services in controllers:
-        for right in services[0].rights if services else ():
+        codes = {b.code for p in services for b in p.controller_bases}
+        for right in law.rights(codes, entity.statutory):
             holders.setdefault((right.key, right.text), (right, []))[1].append(entity.name)
     everyone = len(controllers)
     order = {key: i for i, key in enumerate(dict.fromkeys(key for key, _text in holders))}
@@ -590,7 +600,10 @@ def resolve(loaded: LoadedArea, as_of: date | None = None,
                        approver=area.approver or "", marking=area.protective_marking)
 
     def entity_inputs(parties: Iterable[Party]) -> dict[str, Any]:
-        ids = {loaded.entity_id_of(p.agency.id) for p in parties} | {p.controller.id for p in parties}
+        # A service's own legal_entity is an input already, as part of the agency: only organisations in their own
+        # files, and the controller a processor works for, are inputs of their own (so a change is said once).
+        ids = {p.agency.organisation for p in parties if p.agency.organisation}
+        ids |= {p.controller.id for p in parties if p.is_processor}
         return {f"organisation:{i}": _dump(loaded.organisations[i]) for i in sorted(ids) if i in loaded.organisations}
 
     for panel in sorted(loaded.panels.values(), key=lambda p: p.id):
@@ -661,7 +674,9 @@ def resolve(loaded: LoadedArea, as_of: date | None = None,
     for agency in sorted(loaded.agencies.values(), key=lambda a: a.id):
         if wanted and f"agency:{agency.id}" not in wanted:
             continue
-        party = _party(agency, None, loaded, register, when, services=(agency.name,))
+        siblings = sorted(a.name for a in loaded.agencies.values()
+                          if loaded.entity_id_of(a.id) == loaded.entity_id_of(agency.id))
+        party = _party(agency, None, loaded, register, when, services=tuple(siblings))
         flags = _flags([party], area, when, None, register)
         law_in = _schedule(flags, [party], [], register, area.nation)
         memberships = tuple((loaded.panels[s.panel], s) for s in agency.panels if s.panel in loaded.panels)
