@@ -368,7 +368,7 @@ class _Planner:
         printed = self._printed(job, doc, markdown)
         summary = self.inputs.of(job, cited)
         issued = {"version": old.version, "date": when.isoformat(), "review": doc.review_date.isoformat(),
-                  "content": printed, "signatories": [list(s) for s in job.signatories]}
+                  "content": printed, "markdown": sha256(markdown), "signatories": [list(s) for s in job.signatories]}
         record = dataclasses.replace(
             old, fingerprint=fingerprint(summary), content=printed, inputs=summary, cites=cited,
             history=[*old.history, {"version": old.version, "date": when.isoformat(), "summary": text}],

@@ -482,8 +482,11 @@ class BodyWriter:
         chart, after = flowchart.read_flowchart(self.tokens, i)
         # the drawing must fit the page below the heading and a line or two that introduce it, so it never
         # leaves its heading alone at the foot of the page before
-        shape = flowchart.layout(chart, self.ref.text_width * flowchart.EMU_PER_TWIP,
-                                 self.ref.text_height * 4 // 5 * flowchart.EMU_PER_TWIP)
+        width = self.ref.text_width * flowchart.EMU_PER_TWIP
+        try:
+            shape = flowchart.layout(chart, width, self.ref.text_height * 4 // 5 * flowchart.EMU_PER_TWIP)
+        except ValueError:  # a smaller page (a house style's): the chart on a page of its own, if it fits there
+            shape = flowchart.layout(chart, width, (self.ref.text_height - 600) * flowchart.EMU_PER_TWIP)
         p = self._new_paragraph(None)
         ppr = p[0] if len(p) else etree.SubElement(p, W_PPR)
         spacing = ppr.find(W_SPACING)
