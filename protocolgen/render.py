@@ -179,6 +179,9 @@ class Renderer:
         )
         self.env.filters.update(FILTERS)
         self.env.globals.update(link=link, MdSafe=MdSafe, covers=covers)
+        from .i18n import install  # the message catalogues: {% trans %}, the language of each rendering
+
+        install(self.env)
 
     def fingerprint(self, name: str) -> str:
         """A hash of the template and every partial beside it (``_*.j2``), wherever each is found."""
