@@ -421,10 +421,13 @@ def doc_link(name: str) -> str:
     return f"{name}.{now.language}.html" if now is not None and now.separate else f"{name}.html"
 
 
-def other_languages(names: Iterable[Any]) -> list[Any]:
-    """The languages a notice offers besides its own: Welsh is never one of them in a Welsh rendering or a
-    Welsh area (the ``other_languages`` filter; the area's nation is checked by the rules and resolve)."""
-    return [name for name in names if not is_welsh_name(name)]
+@jinja2.pass_context
+def other_languages(context: Any, names: Iterable[Any]) -> list[Any]:
+    """The languages a notice offers besides its own (the ``other_languages`` filter): in Wales, and in any
+    document written in Welsh, Welsh is never one of them (it is a language of the documents themselves)."""
+    flags = context.get("flags")
+    in_wales = bool(getattr(flags, "wales", False)) or _foreign_now() is not None
+    return [name for name in names if not (in_wales and is_welsh_name(name))]
 
 
 def _table(name: str, base: Callable[[str], str]) -> Callable[[str], Any]:
