@@ -47,6 +47,7 @@ from .manifest import (
     sha256,
     summarise_inputs,
 )
+from . import i18n
 from .render import Renderer, bundled_templates, long_date
 from .reports import DocChange, Names, changes_markdown, index_html, pending_changes, sentence
 from .resolve import DocInfo, Job, recording, resolve
@@ -54,6 +55,7 @@ from .signoff import SignoffRegister, load_register
 from .signoff import progress as progress_of
 
 if TYPE_CHECKING:  # the Word writer is imported only when a build runs: validation stays quick
+    from .loaded import LoadedArea
     from .write import DocMeta, DocxWriter
 
 KIND_LABELS = {
@@ -102,8 +104,38 @@ class StaleDoc:
 
 
 def render_markdown(job: Job, renderer: Renderer, doc: DocInfo | None = None) -> str:
-    """The job's Markdown: its template rendered with its context and ``doc`` (version, history)."""
-    return renderer.render(job.template, {**job.context, "doc": doc or job.doc})
+    """The job's Markdown: its template rendered with its context and ``doc`` (version, history).
+
+    A document in more than one language renders the template once per language, each in its own ``i18n``
+    language, inside a ``:::: lang`` container (four colons, so the templates' own ``:::`` containers nest),
+    the languages in the order the area gives them and a page break between; a document of a language of its
+    own (``separate_documents``) opens with a link to the other language's document."""
+    doc = doc or job.doc
+    if job.languages == ("en",) and not job.separate:
+        return renderer.render(job.template, {**job.context, "doc": doc})
+    parts: list[tuple[str, str]] = []
+    for index, language in enumerate(job.languages):
+        local = dataclasses.replace(doc, title=job.title_in(language))
+        with i18n.speaking(job.translations.get(language, i18n.ENGLISH), separate=job.separate) as now:
+            body = renderer.render(job.template, {**job.context_in(language), "doc": local})
+            others = [o for o in (job.counterparts if job.separate else ()) if o[0] != language]
+            if job.separate and others:
+                other, other_id = others[0]
+                href = other_id.rsplit("/", 1)[-1] + (".html" if job.html else ".docx")
+                lead = renderer.render("_language_versions.md.j2", {"layout": "separate", "other": other,
+                                                                     "href": href, "first": True})
+            elif not job.separate:
+                other = job.languages[1 - index] if len(job.languages) == 2 else job.languages[0]
+                lead = renderer.render("_language_versions.md.j2", {"layout": "one", "other": other,
+                                                                     "href": "", "first": index == 0})
+            else:
+                lead = ""
+        job.missed.extend(text for text in now.misses if text not in job.missed)
+        parts.append((language, (lead + "\n" if lead.strip() else "") + body))
+    if job.separate:
+        return parts[0][1]
+    blocks = [f":::: lang {language}\n\n{text.strip()}\n\n::::\n" for language, text in parts]
+    return "\n::: pagebreak\n:::\n\n".join(blocks)
 
 
 def render_recording(job: Job, renderer: Renderer, doc: DocInfo) -> tuple[str, dict[str, list[str]]]:
@@ -136,6 +168,7 @@ def doc_meta(job: Job, doc: DocInfo, markdown: str = "") -> DocMeta:
         marking=doc.marking,
         status_label="DRAFT" if doc.status == "draft" else "",
         custom=custom,
+        language=i18n.word_tag(job.languages[0]),
     )
 
 
@@ -187,7 +220,7 @@ def status(options: BuildOptions) -> tuple[list[StaleDoc], list[str], list[Diagn
     manifest = Manifest.read(options.out_dir)
     stale: list[StaleDoc] = []
     edited: list[str] = []
-    for job in resolve(loaded, options.as_of, options.only):
+    for job in resolve(loaded, options.as_of, options.only, translations_for(loaded)):
         record = manifest.documents.get(job.id)
         if record is None:
             stale.append(StaleDoc(job.id, ["never built" if not manifest.problem else "manifest unreadable"]))
@@ -368,6 +401,16 @@ class _Planner:
         return _Planned(job, record, files)
 
 
+def translations_for(loaded: LoadedArea) -> dict[str, i18n.Translations]:
+    """The catalogues of every language the area's documents are written in: protocolgen's own, with the
+    area's ``locale/<lang>.po`` over them."""
+    area = loaded.area
+    assert area is not None
+    languages = {*area.languages, *area.protocol_languages}
+    languages |= {lang for agency in loaded.agencies.values() for lang in agency.languages or ()}
+    return {lang: i18n.load(lang, loaded.root) for lang in sorted(languages - {"en"})}
+
+
 def _signatories(job: Job) -> list[list[str]]:
     return [list(pair) for pair in job.signatories]
 
@@ -421,7 +464,7 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     if manifest.problem:
         result.notes.append(f"{manifest.problem}; rebuilding every document")
     journal = read_journal(out)
-    jobs = resolve(loaded, options.as_of, options.only)
+    jobs = resolve(loaded, options.as_of, options.only, translations_for(loaded))
     result.documents = len(jobs)
 
     area = loaded.area
@@ -439,6 +482,11 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
             result.unchanged.append(job.id)
         else:
             planned.append(item)
+    for job in jobs:
+        if job.missed:
+            result.notes.append(f"{job.id}: {len(job.missed)} text(s) missing from the {'/'.join(job.languages)} "
+                                f"catalogue, printed in English and marked as English: "
+                                + "; ".join(repr(t[:60]) for t in job.missed[:3]) + ("; ..." if len(job.missed) > 3 else ""))
     if planner.not_ready:
         raise NotReady("cannot issue, nothing was written:\n" + "\n".join(f"  {why}" for why in planner.not_ready)
                        + "\nBuild first (protocolgen build), check the drafts, then issue them.")

@@ -439,6 +439,36 @@ def _table(name: str, base: Callable[[str], str]) -> Callable[[str], Any]:
     return lookup
 
 
+_VOWELS = frozenset("aeiouwyâêîôûŵŷáéíóúàèìòùäëïöüAEIOUWYÂÊÎÔÛŴŶ")
+
+
+def join_and(items: Iterable[object], last: str = "and") -> Any:
+    """``render.join_and`` in the language being rendered: Welsh joins the last two with 'a', or 'ac' before a
+    vowel ('Cyngor Sir Dyffryn ac Heddlu ...' would be wrong: 'Cyngor ... a Heddlu ...')."""
+    render = _render_module()
+    now = _foreign_now()
+    if now is None or last != "and":
+        return render.join_and(items, last)
+    parts = [escape(item) for item in items]
+    if len(parts) <= 1:
+        return render.MdSafe("".join(parts))
+    word = pgettext("join", "and")
+    if now.language == "cy" and str(word) == "a" and parts[-1].lstrip("\\[")[:1] in _VOWELS:
+        word = render.MdSafe("ac")
+    return render.MdSafe(f"{', '.join(parts[:-1])} {word} {parts[-1]}")
+
+
+def link(text: object, url: object) -> Any:
+    """``render.link``, except that text already made Markdown (``MdSafe``, e.g. a translated phrase) is not
+    escaped a second time."""
+    render = _render_module()
+    made = render.link(text, url)
+    if isinstance(text, render.MdSafe):
+        target = made[made.index("](<") + 1:]
+        return render.MdSafe(f"[{text}]{target}")
+    return made
+
+
 def install(env: jinja2.Environment) -> None:
     """Give ``env`` the i18n extension (newstyle, trimmed) with the Markdown-safe callables, and make the
     helpers that print words speak the language being rendered. Call once, before any template is loaded."""
@@ -446,11 +476,11 @@ def install(env: jinja2.Environment) -> None:
     env.policies["ext.i18n.trimmed"] = True
     env.newstyle_gettext = True  # type: ignore[attr-defined]  (set by the extension's install_gettext_callables)
     env.globals.update(gettext=gettext, ngettext=ngettext, pgettext=pgettext, npgettext=npgettext, _=gettext,
-                       covers=covers, doc_link=doc_link)
+                       covers=covers, doc_link=doc_link, link=link)
     for name in TABLE_CONTEXTS:
         if name in env.filters:
             env.filters[name] = _table(name, env.filters[name])
-    env.filters.update(t=translate_text, long_date=long_date, other_languages=other_languages)
+    env.filters.update(t=translate_text, long_date=long_date, other_languages=other_languages, join_and=join_and)
     env.finalize = finalizer(env.finalize or (lambda value: value))
 
 

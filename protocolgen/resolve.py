@@ -252,6 +252,8 @@ class Job:
     titles: dict[str, str] = field(default_factory=dict)
     separate: bool = False  # one language of a document written once per language (separate_documents)
     counterparts: tuple[tuple[str, str], ...] = ()  # (language, job id) of the other languages' documents
+    translations: dict[str, i18n.Translations] = field(default_factory=dict)  # the catalogue of each language
+    missed: list[str] = field(default_factory=list)  # texts a rendering found missing from a catalogue
 
     def context_in(self, language: str) -> dict[str, Any]:
         return self.contexts.get(language, self.context)
@@ -555,18 +557,28 @@ YOUNG_PEOPLE_DEFAULT = {
 }
 
 
+# The items of the default list every panel's list is made of (the message catalogue extracts them).
+YOUNG_PEOPLE_ITEMS = (
+    "your name, your age, where you live and who looks after you",
+    "things about your health, if they matter for the help you need",
+    "anything to do with the police, if it matters for keeping you or others safe",
+    "what you and your family think",
+)
+
+
 def young_people_list(panel: Panel) -> tuple[str, ...]:
     """What the panel knows about a young person, in words for them: the panel's own list, or a plain default."""
     if panel.young_people_summary:
         return tuple(panel.young_people_summary)
-    items = ["your name, your age, where you live and who looks after you"]
+    who, health, police, views = YOUNG_PEOPLE_ITEMS
+    items = [who]
     if panel.kind in YOUNG_PEOPLE_DEFAULT:
         items.append(YOUNG_PEOPLE_DEFAULT[panel.kind])
     if "health" in panel.special_category_data:
-        items.append("things about your health, if they matter for the help you need")
+        items.append(health)
     if panel.criminal_offence_data:
-        items.append("anything to do with the police, if it matters for keeping you or others safe")
-    items.append("what you and your family think")
+        items.append(police)
+    items.append(views)
     return tuple(items)
 
 
@@ -657,14 +669,15 @@ def resolve(loaded: LoadedArea, as_of: date | None = None, only: Iterable[str] |
             title = " / ".join(titles[lang] for lang in languages)
             out.append(dataclasses.replace(
                 job, doc=dataclasses.replace(job.doc, title=title), context=contexts[first], inputs=inputs,
-                languages=languages, contexts=contexts, titles=titles))
+                languages=languages, contexts=contexts, titles=titles, translations=tr, missed=[]))
             continue
         ids = {lang: job.id if lang == "en" else f"{job.id}.{lang}" for lang in languages}
         for lang in languages:
             out.append(dataclasses.replace(
                 job, id=ids[lang], doc=dataclasses.replace(job.doc, title=titles[lang]), context=contexts[lang],
                 inputs=inputs, languages=(lang,), contexts={lang: contexts[lang]}, titles={lang: titles[lang]},
-                separate=True, counterparts=tuple((o, ids[o]) for o in languages if o != lang)))
+                separate=True, counterparts=tuple((o, ids[o]) for o in languages if o != lang), translations=tr,
+                missed=[]))
     return out
 
 
