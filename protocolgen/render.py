@@ -114,6 +114,11 @@ SECTOR_NAMES = {
     "adult_mental_health": "adult mental health service",
     "voluntary_community": "voluntary or community organisation",
     "interpreting_service": "interpreting service",
+    "local_health_board": "local health board",
+    "nhs_trust_wales": "NHS trust in Wales",
+    "childrens_services": "children's services",
+    "childrens_home": "children's home",
+    "cafcass": "children and family court advisory service",
     "other": "other service",
 }
 CATEGORY_NAMES = {

@@ -38,11 +38,13 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from protocolgen import i18n, law, render, resolve  # noqa: E402
+from protocolgen import __version__, i18n, law, render, resolve  # noqa: E402
 from protocolgen.models import Agency  # noqa: E402
 
 LOCALE = ROOT / "protocolgen" / "locale"
 POT = LOCALE / "messages.pot"
+TEAM = "none yet: a qualified translator must review this catalogue"
+TRANSLATOR = "protocolgen's first draft, not yet reviewed"
 FIXED_DATE = datetime(2026, 7, 1, tzinfo=timezone.utc)  # the catalogue's own date: never the clock
 HEADER = f"""\
 # Message catalogue of protocolgen: the fixed text of its public documents.
@@ -132,8 +134,9 @@ def _register_messages() -> Iterator[tuple[str, str, str]]:
 
 def template() -> Catalog:
     """The catalogue template (.pot): every message, sorted, without translations."""
-    pot = Catalog(project="protocolgen", version=None, header_comment=HEADER, creation_date=FIXED_DATE,
-                  revision_date=FIXED_DATE, msgid_bugs_address=None, fuzzy=False)
+    pot = Catalog(project="protocolgen", version=__version__, header_comment=HEADER, creation_date=FIXED_DATE,
+                  revision_date=FIXED_DATE, msgid_bugs_address="", fuzzy=False, language_team=TEAM,
+                  last_translator=TRANSLATOR)
     for message, context, filename, _lineno, comments in _template_messages():
         pot.add(message, None, [(filename, None)], auto_comments=comments, context=context)
     for text, context, where in _table_messages():
@@ -159,6 +162,8 @@ def updated(language: str, pot: Catalog) -> tuple[Catalog, Path]:
     else:
         catalog = Catalog(locale=language, project="protocolgen", header_comment=HEADER, fuzzy=False)
     catalog.header_comment = HEADER
+    catalog.project, catalog.version, catalog.msgid_bugs_address = "protocolgen", __version__, ""
+    catalog.language_team, catalog.last_translator = TEAM, TRANSLATOR
     catalog.update(pot, no_fuzzy_matching=True, update_header_comment=False, update_creation_date=False)
     catalog.creation_date = FIXED_DATE
     catalog.revision_date = FIXED_DATE
