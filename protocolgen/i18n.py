@@ -522,6 +522,8 @@ def localise(model: M, language: str) -> M:
             continue
         current = getattr(model, name)
         given = getattr(variant, name, None) if variant is not None else None
+        if name in wanted and current is not None and given is None and name not in model.model_fields_set:
+            continue  # protocolgen's own default (e.g. 'securely destroyed'): the template translates it (|t)
         if name in wanted and current is not None:
             if given is not None and (not isinstance(current, list) or len(given) == len(current)):
                 updates[name] = _mark(given, Native)
@@ -547,6 +549,8 @@ def missing_variants(model: BaseModel, language: str, path: tuple[str | int, ...
         current = getattr(model, name)
         if name in wanted and current not in (None, [], ""):
             given = getattr(variant, name, None) if variant is not None else None
+            if given is None and name not in model.model_fields_set:
+                continue  # a default of protocolgen's own, translated by the catalogue
             if given is None:
                 out.append(((*path, language, name), "missing"))
             elif isinstance(current, list) and len(given) != len(current):

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from protocolgen import __version__, i18n, law, render, resolve  # noqa: E402
-from protocolgen.models import Agency  # noqa: E402
+from protocolgen.models import AccessRequests, Agency, Retention  # noqa: E402
 
 LOCALE = ROOT / "protocolgen" / "locale"
 POT = LOCALE / "messages.pot"
@@ -106,6 +106,11 @@ def _table_messages() -> Iterator[tuple[str, str, str]]:
     for month in i18n._MONTHS:
         yield month, "month", "i18n (dates)"
     yield "and", "join", "i18n.join_and"
+    for model in (Retention, AccessRequests):  # text defaults a profile may leave to protocolgen
+        for name in i18n.translatable_fields(model):
+            default = model.model_fields[name].default
+            if isinstance(default, str):
+                yield default, "default", f"models.{model.__name__}.{name}"
     yield from _register_messages()
     for nation, entries in yaml.safe_load((ROOT / "protocolgen" / "data" / "helplines.yaml").read_text("utf-8")).items():
         for entry in entries or ():
