@@ -274,7 +274,9 @@ TAILORING: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
                                         "information-sharing-advice-2024", "children-act-2004-s16la")),
     ("Wales", lambda f: f.wales, ("ssw-wales-act-2014-s130", "ssw-wales-act-2014-s134",
                                   "wales-safeguarding-procedures", "working-together-to-safeguard-people",
-                                  "children-act-2004-s25", "children-act-2004-s28")),
+                                  "children-act-2004-s25", "children-act-2004-s28",
+                                  # notices tell readers they can deal with each body in Welsh
+                                  "welsh-language-wales-measure-2011")),
     ("special category data", lambda f: f.special_category, ("uk-gdpr-art-9", "data-protection-act-2018-sch-1")),
     ("statutory members", lambda f: f.statutory, ("freedom-of-information-act-2000",)),
     ("criminal offence data", lambda f: f.criminal_offence, ("uk-gdpr-art-10",)),
