@@ -295,9 +295,10 @@ def span(markdown: str, lang: str) -> str:
     return f"[{markdown}]{{lang={lang}}}"
 
 
-def escape(value: object) -> str:
+def escape(value: object, mark: bool = True) -> str:
     """A value for substitution into Markdown: ``MdSafe`` as it is, ``Foreign`` text marked with its language
-    (inside a rendering in another language), anything else escaped as ``{{ value }}`` escapes it."""
+    (inside a rendering in another language, unless ``mark`` is false: the text around it is marked already),
+    anything else escaped as ``{{ value }}`` escapes it."""
     render = _render_module()
     if isinstance(value, render.MdSafe):
         return value
@@ -306,7 +307,7 @@ def escape(value: object) -> str:
     if isinstance(value, bool):
         raise jinja2.TemplateRuntimeError("a yes/no value was printed directly; test it with {% if %} instead")
     now = _foreign_now()
-    if isinstance(value, Foreign) and now is not None and value.lang != now.language:
+    if mark and isinstance(value, Foreign) and now is not None and value.lang != now.language:
         return span(render.md_escape(value), value.lang)
     return str(render.md_escape(value))
 
@@ -326,9 +327,9 @@ def finalizer(base: Callable[[Any], Any]) -> Callable[[Any], Any]:
 # --- the gettext callables (Jinja2 newstyle) -----------------------------------------------------------------
 
 
-def _format(text: str, variables: Mapping[str, Any]) -> Any:
+def _format(text: str, variables: Mapping[str, Any], mark: bool = True) -> Any:
     # Newstyle gettext always formats, so a literal % is written %% in every msgid (Jinja's own rule).
-    return _render_module().MdSafe(text % {name: escape(value) for name, value in variables.items()})
+    return _render_module().MdSafe(text % {name: escape(value, mark) for name, value in variables.items()})
 
 
 def _translated(msgid: str, context: str = "", plural: str | None = None, n: int = 1) -> tuple[str, bool]:
@@ -346,10 +347,10 @@ def _translated(msgid: str, context: str = "", plural: str | None = None, n: int
 
 
 def _result(text: str, ok: bool, variables: Mapping[str, Any]) -> Any:
-    formatted = _format(text, variables)
     if ok:
-        return formatted
-    return _render_module().MdSafe(span(formatted, "en"))
+        return _format(text, variables)
+    # the English message is marked as a whole, so English values inside it need no marks of their own
+    return _render_module().MdSafe(span(_format(text, variables, mark=False), "en"))
 
 
 def gettext(__string: str, **variables: Any) -> Any:

@@ -665,3 +665,20 @@ def welsh_is_not_another_language(loaded: LoadedArea) -> None:
                 loaded.report(f"agency:{agency.id}", ("notice", "languages", index), f"'{name}' is not another "
                               "language here: notices in Wales are written in Welsh, and documents leave it out of "
                               "this list", "warning", hint="remove it")
+
+
+@rule("message catalogues", "an area's own catalogue (locale/<lang>.po) is readable and its entries keep their "
+      "placeholders; the protocols are not yet translated, so they are written in English")
+def welsh_catalogues(loaded: LoadedArea) -> None:
+    from . import i18n
+
+    area = loaded.area
+    if area is None:
+        return
+    languages = {*area.languages, *area.protocol_languages}
+    languages |= {lang for a in loaded.agencies.values() for lang in a.languages or ()}
+    loaded.diagnostics.extend(i18n.check_area_catalogues(loaded.root, languages))
+    if "cy" in area.protocol_languages and "area" in loaded.sources:
+        loaded.report("area", ("protocol_languages",), "the protocols and the record of decisions to share are not "
+                      "yet in the message catalogue, so protocolgen cannot write them in Welsh",
+                      hint="leave protocol_languages out (English), as many Welsh partnerships sign in English")
