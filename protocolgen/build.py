@@ -155,6 +155,10 @@ def doc_meta(job: Job, doc: DocInfo, markdown: str = "") -> DocMeta:
     # The files say what they are even without the manifest: id, version, status and a hash of the content.
     custom = (("protocolgen-document", job.id), ("protocolgen-version", doc.version),
               ("protocolgen-status", doc.status), ("protocolgen-content", sha256(markdown)))
+    # The page's own words (footer, draft label, date) in the document's first language.
+    first = job.translations.get(job.languages[0], i18n.ENGLISH)
+    labels = i18n.page_words(first)
+    issue_date_text = i18n.date_in(doc.issue_date, first) if labels else long_date(doc.issue_date)
     return DocMeta(
         title=doc.title,
         subject=str(job.context["subject"]),
@@ -162,13 +166,14 @@ def doc_meta(job: Job, doc: DocInfo, markdown: str = "") -> DocMeta:
         keywords=tuple(keywords),
         created=doc.issue_date,  # the version's own date: an issued document keeps the day it was issued
         version=doc.version,
-        issue_date_text=long_date(doc.issue_date),
+        issue_date_text=issue_date_text,
         reference=doc.reference,
         numbered_headings=job.kind == "protocol",
         marking=doc.marking,
-        status_label="DRAFT" if doc.status == "draft" else "",
+        status_label=dict(labels).get("DRAFT", "DRAFT") if doc.status == "draft" else "",
         custom=custom,
         language=i18n.word_tag(job.languages[0]),
+        labels=labels,
     )
 
 

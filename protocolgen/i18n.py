@@ -392,6 +392,24 @@ def translate_text(value: Any, context: str = "") -> Any:
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
+# The writers' own words (page footer, contents, the draft label), translated for a document whose first
+# language is not English (context "page").
+PAGE_WORDS = ("Version", "Issued", "Page", "of", "Contents", "DRAFT")
+
+
+def page_words(translations: Translations) -> tuple[tuple[str, str], ...]:
+    """``DocMeta.labels`` for a document in the language of ``translations``."""
+    if translations.language == "en":
+        return ()
+    return tuple((word, translations.lookup(word, "page") or word) for word in PAGE_WORDS)
+
+
+def date_in(value: date, translations: Translations) -> str:
+    """A long date in the language of ``translations``."""
+    with speaking(translations):
+        return str(long_date(value))
+
+
 # Contexts (msgctxt) of the tables of fixed words kept in code, as the catalogue tool extracts them.
 TABLE_CONTEXTS = {"sector_name": "sector", "category_name": "category", "status_name": "status",
                   "role_name": "role"}

@@ -667,8 +667,8 @@ def welsh_is_not_another_language(loaded: LoadedArea) -> None:
                               "this list", "warning", hint="remove it")
 
 
-@rule("message catalogues", "an area's own catalogue (locale/<lang>.po) is readable and its entries keep their "
-      "placeholders; the protocols are not yet translated, so they are written in English")
+@rule("message catalogues", "an area's own catalogue (locale/<lang>.po) is readable and keeps every placeholder; "
+      "protocols are not asked for in Welsh, which the catalogue does not yet hold")
 def welsh_catalogues(loaded: LoadedArea) -> None:
     from . import i18n
 

@@ -106,6 +106,8 @@ def _table_messages() -> Iterator[tuple[str, str, str]]:
     for month in i18n._MONTHS:
         yield month, "month", "i18n (dates)"
     yield "and", "join", "i18n.join_and"
+    for word in i18n.PAGE_WORDS:
+        yield word, "page", "the writers (footer, contents, draft label)"
     for model in (Retention, AccessRequests):  # text defaults a profile may leave to protocolgen
         for name in i18n.translatable_fields(model):
             default = model.model_fields[name].default

@@ -84,7 +84,7 @@ def render_html(markdown: str, meta: DocMeta) -> str:
         head_meta.append(f'<meta name="description" content="{e(meta.subject)}">')
     if meta.keywords:
         head_meta.append(f'<meta name="keywords" content="{e(", ".join(meta.keywords))}">')
-    footer = [f"Version {e(meta.version)}", f"Issued {e(meta.issue_date_text)}"]
+    footer = [f"{e(meta.label('Version'))} {e(meta.version)}", f"{e(meta.label('Issued'))} {e(meta.issue_date_text)}"]
     if meta.reference:
         footer.insert(0, e(meta.reference))
     footer.append(e(meta.author))

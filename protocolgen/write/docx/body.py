@@ -481,7 +481,7 @@ class BodyWriter:
     def _toc(self) -> None:
         self.has_toc = True
         s = self.s
-        self.toc_paragraphs.append(self._paragraph_with_text(s.toc_heading, "Contents"))
+        self.toc_paragraphs.append(self._paragraph_with_text(s.toc_heading, self.meta.label("Contents")))
         if not self.outline:
             p = self._new_paragraph(s.toc[0])
             self.toc_paragraphs.append(p)
