@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
+from . import __version__, i18n
 from .area import load_area
 from .changes import Change, describe, is_major
 from .errors import Diagnostic, OutputProblem, ProtocolgenError, TemplateProblem
@@ -47,7 +47,6 @@ from .manifest import (
     sha256,
     summarise_inputs,
 )
-from . import i18n
 from .render import Renderer, bundled_templates, long_date
 from .reports import DocChange, Names, changes_markdown, index_html, pending_changes, sentence
 from .resolve import DocInfo, Job, recording, resolve

@@ -493,7 +493,8 @@ def install(env: jinja2.Environment) -> None:
     helpers that print words speak the language being rendered. Call once, before any template is loaded."""
     env.add_extension("jinja2.ext.i18n")
     env.policies["ext.i18n.trimmed"] = True
-    env.newstyle_gettext = True  # type: ignore[attr-defined]  (set by the extension's install_gettext_callables)
+    # what the extension's install_gettext_callables sets: {% trans %} calls gettext(msgid, **values)
+    env.newstyle_gettext = True  # type: ignore[attr-defined]
     env.globals.update(gettext=gettext, ngettext=ngettext, pgettext=pgettext, npgettext=npgettext, _=gettext,
                        covers=covers, doc_link=doc_link, link=link)
     for name in TABLE_CONTEXTS:

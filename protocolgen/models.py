@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -20,7 +20,6 @@ from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
     StringConstraints,
-    field_validator,
     model_serializer,
     model_validator,
 )
@@ -101,7 +100,7 @@ class Variant(Strict):
     """Base of the Welsh variants (``cy:``): the Welsh of the reader-visible text fields beside it."""
 
 
-def _welsh(what: str = "") -> object:
+def _welsh(what: str = "") -> Any:
     return Field(None, description=f"The Welsh of {what or 'the field of the same name'}.")
 
 
@@ -374,6 +373,10 @@ def _unique_languages(value: list[str] | None) -> list[str] | None:
 
 Languages = Annotated[list[Language], Field(min_length=1), AfterValidator(_unique_languages)]
 
+
+def _english() -> list[Language]:
+    return ["en"]
+
 CY_FIELD = "cy"
 _CY_HELP = "The Welsh of this entry's reader-visible text (for areas whose languages include cy)."
 
@@ -389,7 +392,7 @@ class Contact(Strict):
     email: Email | None = None
     phone: Text | None = None
     address: Text | None = Field(None, description="Postal address on one line.")
-    cy: ContactCy | None = Field(None, description=_CY_HELP)
+    cy: ContactCy | None = Field(default=None, description=_CY_HELP)
 
     @model_validator(mode="after")
     def _reachable(self) -> Contact:
@@ -405,7 +408,7 @@ class Retention(Strict):
     period: Text = Field(description="A finite period: a number and days, weeks, months or years, e.g. '6 years'.")
     starts: Text = Field(description="When the period starts, e.g. 'after the case is closed'.")
     disposal: Text = Field("securely destroyed", description="What happens at the end of the period.")
-    cy: RetentionCy | None = Field(None, description=_CY_HELP)
+    cy: RetentionCy | None = Field(default=None, description=_CY_HELP)
 
 
 _PERIOD = re.compile(r"^(\d{1,3})\s+(day|week|month|year)s?$", re.IGNORECASE)
@@ -429,7 +432,7 @@ class LegalBasis(Strict):
 
     key: LegislationKey
     note: Text | None = Field(None, description="The function this provision serves for the agency.")
-    cy: LegalBasisCy | None = Field(None, description=_CY_HELP)
+    cy: LegalBasisCy | None = Field(default=None, description=_CY_HELP)
 
 
 IcoNumber = Annotated[
@@ -462,7 +465,7 @@ class LegalEntity(Strict):
     )
     charity_number: Text | None = Field(None, description="Registered charity number, if any.")
     company_number: Text | None = Field(None, description="Companies House number, if any.")
-    cy: LegalEntityCy | None = Field(None, description=_CY_HELP)
+    cy: LegalEntityCy | None = Field(default=None, description=_CY_HELP)
 
 
 class Organisation(LegalEntity):
@@ -489,7 +492,7 @@ class BasisUse(Strict):
     interests: Text | None = Field(
         None, description="For legitimate_interests: the interests pursued, as the notice states them (Art 13(1)(d))."
     )
-    cy: BasisUseCy | None = Field(None, description=_CY_HELP)
+    cy: BasisUseCy | None = Field(default=None, description=_CY_HELP)
 
 
 class ConditionUse(Strict):
@@ -500,7 +503,7 @@ class ConditionUse(Strict):
         None, description="The Data Protection Act 2018 Schedule 1 paragraph it needs (for points b, g, h, i, j)."
     )
     when: Text = Field(description="When it applies, e.g. 'sharing without agreement to protect a child'.")
-    cy: ConditionUseCy | None = Field(None, description=_CY_HELP)
+    cy: ConditionUseCy | None = Field(default=None, description=_CY_HELP)
 
 
 def _none_means_empty(value: object) -> object:
@@ -512,7 +515,7 @@ class Transfer(Strict):
 
     to: Text = Field(description="Where it goes, e.g. 'a cloud service hosted in Ireland'.")
     safeguard: Text = Field(description="The legal safeguard, e.g. 'UK adequacy regulations (EEA)'.")
-    cy: TransferCy | None = Field(None, description=_CY_HELP)
+    cy: TransferCy | None = Field(default=None, description=_CY_HELP)
 
 
 class ProvidingInformation(Strict):
@@ -523,7 +526,7 @@ class ProvidingInformation(Strict):
     )
     law: LegislationKey | None = Field(None, description="For by_law: the register key of the requirement.")
     consequences: Text | None = Field(None, description="What happens if the information is not given.")
-    cy: ProvidingInformationCy | None = Field(None, description=_CY_HELP)
+    cy: ProvidingInformationCy | None = Field(default=None, description=_CY_HELP)
 
 
 class Audience(Strict):
@@ -545,7 +548,7 @@ class Records(Strict):
     sharing_decisions: Text = Field(
         description="How a decision to share, or not to share, is recorded, with its reasons (4.33)."
     )
-    cy: RecordsCy | None = Field(None, description=_CY_HELP)
+    cy: RecordsCy | None = Field(default=None, description=_CY_HELP)
 
 
 class AccessRequests(Strict):
@@ -554,7 +557,7 @@ class AccessRequests(Strict):
     how: Text = Field(description="How to ask, in plain words.")
     contact: Contact
     response_time: Text = Field("one month", description="How soon a request is answered.")
-    cy: AccessRequestsCy | None = Field(None, description=_CY_HELP)
+    cy: AccessRequestsCy | None = Field(default=None, description=_CY_HELP)
 
 
 class NoticeNeeds(Strict):
@@ -562,7 +565,7 @@ class NoticeNeeds(Strict):
 
     formats: list[Text] = Field(default_factory=list, description="e.g. 'large print', 'easy read', 'audio'.")
     languages: list[Text] = Field(default_factory=list, description="Languages other than English.")
-    cy: NoticeNeedsCy | None = Field(None, description=_CY_HELP)
+    cy: NoticeNeedsCy | None = Field(default=None, description=_CY_HELP)
 
 
 class AgencyContacts(Strict):
@@ -589,7 +592,7 @@ class Membership(Strict):
     )
     shares: list[Text] = Field(default_factory=list, description="What this agency brings to the panel.")
     sends_by: Text | None = Field(None, description="How it sends information to the panel, if not as the panel says.")
-    cy: MembershipCy | None = Field(None, description=_CY_HELP)
+    cy: MembershipCy | None = Field(default=None, description=_CY_HELP)
 
 
 # --- the three file formats -------------------------------------------------------------------------------
@@ -661,7 +664,7 @@ class Agency(Strict):
         None, description="The languages of this agency's own notice and consent form, first one first, e.g. [cy, en]. "
         "Left out, the area's languages."
     )
-    cy: AgencyCy | None = Field(None, description=_CY_HELP)
+    cy: AgencyCy | None = Field(default=None, description=_CY_HELP)
 
     @property
     def is_health(self) -> bool:
@@ -681,7 +684,7 @@ class Responsibility(Strict):
 
     party: Slug = Field(description="The id of the agency (service) that does it.")
     does: Text = Field(description="What it is responsible for, e.g. 'answers requests to see panel records'.")
-    cy: ResponsibilityCy | None = Field(None, description=_CY_HELP)
+    cy: ResponsibilityCy | None = Field(default=None, description=_CY_HELP)
 
 
 class JointArrangement(Strict):
@@ -690,7 +693,7 @@ class JointArrangement(Strict):
     summary: Text = Field(description="The essence of the arrangement, as families are told it (Art 26(2)).")
     contact_point: Slug = Field(description="The id of the agency families contact about their information.")
     responsibilities: list[Responsibility] = Field(min_length=1)
-    cy: JointArrangementCy | None = Field(None, description=_CY_HELP)
+    cy: JointArrangementCy | None = Field(default=None, description=_CY_HELP)
 
 
 class Consent(Strict):
@@ -701,7 +704,7 @@ class Consent(Strict):
     override: Text = Field(description="When the panel may share without consent, or against a refusal.")
     review_months: int = Field(12, ge=1, le=36, description="How often a family's agreement is checked with them "
                                "(months). Not the document's review.")
-    cy: ConsentCy | None = Field(None, description=_CY_HELP)
+    cy: ConsentCy | None = Field(default=None, description=_CY_HELP)
 
 
 class Panel(Strict):
@@ -749,7 +752,7 @@ class Panel(Strict):
     )
     funding: Text | None = Field(None, description="For joint funding panels: how funding decisions are made.")
     key_worker_reports: Text | None = Field(None, description="For Case Example 19 panels: key worker reports.")
-    cy: PanelCy | None = Field(None, description=_CY_HELP)
+    cy: PanelCy | None = Field(default=None, description=_CY_HELP)
 
 
 class Area(Strict):
@@ -779,7 +782,7 @@ class Area(Strict):
         default_factory=list, description="The area's other agreements this protocol sits beside."
     )
     languages: Languages = Field(
-        default_factory=lambda: ["en"], description="The languages of the public documents (notices, young people's "
+        default_factory=_english, description="The languages of the public documents (notices, young people's "
         "versions, consent forms and their web pages), first one first: [cy, en] writes Welsh first, as the Welsh "
         "Language Standards prefer."
     )
@@ -788,11 +791,11 @@ class Area(Strict):
         "with a title in both) or 'separate_documents' (a document per language, each linking to the other)."
     )
     protocol_languages: Languages = Field(
-        default_factory=lambda: ["en"], description="The languages of the protocols and the record of decisions to "
+        default_factory=_english, description="The languages of the protocols and the record of decisions to "
         "share, which the member agencies sign and use. Default English only, as many Welsh partnerships sign in "
         "English."
     )
-    cy: AreaCy | None = Field(None, description=_CY_HELP)
+    cy: AreaCy | None = Field(default=None, description=_CY_HELP)
 
 
 class LaidOn(Strict):

@@ -27,7 +27,7 @@ import io
 import sys
 from collections.abc import Iterator
 from configparser import ConfigParser
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -45,7 +45,7 @@ LOCALE = ROOT / "protocolgen" / "locale"
 POT = LOCALE / "messages.pot"
 TEAM = "none yet: a qualified translator must review this catalogue"
 TRANSLATOR = "protocolgen's first draft, not yet reviewed"
-FIXED_DATE = datetime(2026, 7, 1, tzinfo=timezone.utc)  # the catalogue's own date: never the clock
+FIXED_DATE = datetime(2026, 7, 1, tzinfo=UTC)  # the catalogue's own date: never the clock
 HEADER = f"""\
 # Message catalogue of protocolgen: the fixed text of its public documents.
 # {i18n.TRANSLATOR_WARNING}
