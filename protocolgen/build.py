@@ -591,7 +591,8 @@ def refresh_index(out_dir: Path, manifest: Manifest, register: SignoffRegister) 
 
 
 def _group(job: Job) -> str:
-    owner = job.context.get("panel") or job.context["agency"].agency
+    context = job.context_in("en")  # the index page is in English
+    owner = context.get("panel") or context["agency"].agency
     return owner.name
 
 

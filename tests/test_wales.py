@@ -255,3 +255,13 @@ def test_english_area_documents_have_no_language_containers(tmp_path: Path) -> N
         text = md.read_text(encoding="utf-8")
         assert ":::: lang" not in text and "{lang=" not in text and "-cy}" not in text, md
     assert {lang for lang, _ in _runs(out / "panels" / "early-help" / "privacy-notice.docx")} == {"en-GB"}
+
+
+def test_welsh_documents_are_valid_office_open_xml(built: Path) -> None:
+    openxml_audit = pytest.importorskip("openxml_audit", reason="openxml-audit is not installed (pip install '.[test]')")
+    validator = openxml_audit.OpenXmlValidator(file_format=openxml_audit.FileFormat.OFFICE_2019, max_errors=0)
+    documents = _public_documents(built)
+    assert documents
+    for docx in documents:
+        errors = [str(e) for e in validator.validate(docx).errors if e.severity.value == "error"]
+        assert errors == [], (docx, errors[:3])
