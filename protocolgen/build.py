@@ -121,14 +121,19 @@ def render_markdown(job: Job, renderer: Renderer, doc: DocInfo | None = None) ->
             if job.separate and others:
                 other, other_id = others[0]
                 href = other_id.rsplit("/", 1)[-1] + (".html" if job.html else ".docx")
-                lead = renderer.render("_language_versions.md.j2", {"layout": "separate", "other": other,
-                                                                     "href": href, "first": True})
+                line = {"layout": "separate", "other": other, "href": href, "first": True}
+                lead = renderer.render("_language_versions.md.j2", line)
             elif not job.separate:
                 other = job.languages[1 - index] if len(job.languages) == 2 else job.languages[0]
                 lead = renderer.render("_language_versions.md.j2", {"layout": "one", "other": other,
                                                                      "href": "", "first": index == 0})
             else:
                 lead = ""
+        if job.separate and others:
+            # ... and the same line in the other language, so that its readers find their version too
+            with i18n.speaking(job.translations.get(other, i18n.ENGLISH)):
+                theirs = renderer.render("_language_versions.md.j2", line).strip()
+            lead = f"{lead.strip()}\n\n::: lang {other}\n\n{theirs}\n\n:::\n"
         job.missed.extend(text for text in now.misses if text not in job.missed)
         parts.append((language, (lead + "\n" if lead.strip() else "") + body))
     if job.separate:

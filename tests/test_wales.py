@@ -221,8 +221,15 @@ def test_separate_documents_link_to_each_other_and_are_all_listed(tmp_path: Path
     assert welsh.startswith("Mae'r ddogfen hon ar gael yn Saesneg hefyd: [English](<privacy-notice.html>).")
     assert english.startswith("This document is also available in Welsh: [Cymraeg](<privacy-notice.cy.html>).")
     assert "(<young-people.cy.html>)" in welsh and "(<young-people.html>)" in english
-    assert {lang for lang, _ in _runs(folder / "privacy-notice.cy.docx")} == {"cy-GB"}
-    assert {lang for lang, _ in _runs(folder / "privacy-notice.docx")} == {"en-GB"}
+    # each opens with the line in its own language, then the same line in the other, marked as such
+    assert "\n\n::: lang en\n\nThis document is also available in English: [English](<privacy-notice.html>)." in welsh
+    assert "\n\n::: lang cy\n\nMae'r ddogfen hon ar gael yn Gymraeg hefyd: [Cymraeg](<privacy-notice.cy.html>)." in english
+    for docx, own, other, line in (("privacy-notice.cy.docx", "cy-GB", "en-GB", "This document is also available"),
+                                   ("privacy-notice.docx", "en-GB", "cy-GB", "Mae'r ddogfen hon ar gael")):
+        runs = _runs(folder / docx)
+        foreign = [text for lang, text in runs if lang == other]
+        assert foreign and foreign[0].startswith(line) and len(foreign) <= 3, (docx, foreign)
+        assert sum(lang == own for lang, _ in runs) > 50
     consent = (out / "agencies" / "cysgod-domestic-abuse-support" / "consent-form.cy.md").read_text("utf-8")
     assert consent.startswith("Mae'r ddogfen hon ar gael yn Saesneg hefyd: [English](<consent-form.docx>).")
     index = (out / "index.html").read_text(encoding="utf-8")
