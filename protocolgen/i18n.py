@@ -266,9 +266,22 @@ def current_language() -> str:
 
 
 class Native(str):
-    """Text already in the language being rendered: a profile's Welsh variant, or a catalogue's translation."""
+    """Text already in the language being rendered: a profile's Welsh variant, or a catalogue's translation.
+    ``english`` keeps the profile's English, for the tests a template makes of the wording (the ``english``
+    filter), so that both languages of a document say the same things."""
 
-    __slots__ = ()
+    __slots__ = ("english",)
+    english: str | None
+
+    def __new__(cls, text: str, english: str | None = None) -> Native:
+        made = super().__new__(cls, text)
+        made.english = english
+        return made
+
+
+def english(value: Any) -> Any:
+    """The ``english`` filter: the English a Welsh variant stands for (the value itself otherwise)."""
+    return value.english if isinstance(value, Native) and value.english is not None else value
 
 
 class Foreign(str):
@@ -500,7 +513,8 @@ def install(env: jinja2.Environment) -> None:
     for name in TABLE_CONTEXTS:
         if name in env.filters:
             env.filters[name] = _table(name, env.filters[name])
-    env.filters.update(t=translate_text, long_date=long_date, other_languages=other_languages, join_and=join_and)
+    env.filters.update(t=translate_text, long_date=long_date, other_languages=other_languages, join_and=join_and,
+                       english=english)
     env.finalize = finalizer(env.finalize or (lambda value: value))
 
 
@@ -529,6 +543,12 @@ def _mark(value: Any, kind: Callable[[str], str]) -> Any:
     return value
 
 
+def _welsh_of(given: Any, current: Any) -> Any:
+    if isinstance(given, str):
+        return Native(given, current if isinstance(current, str) else None)
+    return [Native(item, old) for item, old in zip(given, current, strict=True)]
+
+
 def localise(model: M, language: str) -> M:
     """A copy of ``model`` (and the models inside it) in ``language``: each reader-visible text is its variant
     (``Native``), or the English marked as such (``Foreign``) where the profile gives none. English: ``model``."""
@@ -546,7 +566,7 @@ def localise(model: M, language: str) -> M:
             continue  # protocolgen's own default (e.g. 'securely destroyed'): the template translates it (|t)
         if name in wanted and current is not None:
             if given is not None and (not isinstance(current, list) or len(given) == len(current)):
-                updates[name] = _mark(given, Native)
+                updates[name] = _welsh_of(given, current)
             else:
                 updates[name] = _mark(current, Foreign)
         elif isinstance(current, BaseModel):
