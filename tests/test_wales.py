@@ -272,3 +272,23 @@ def test_welsh_documents_are_valid_office_open_xml(built: Path) -> None:
     for docx in documents:
         errors = [str(e) for e in validator.validate(docx).errors if e.severity.value == "error"]
         assert errors == [], (docx, errors[:3])
+
+
+def test_an_agency_may_ask_for_welsh_in_an_english_language_area(tmp_path: Path) -> None:
+    import arealib
+
+    root = arealib.write_area(tmp_path / "area")
+    arealib.edit(root, arealib.CHARITY, lambda d: d.update(languages=["cy", "en"],
+                                                           cy={"name": "Ymddiriedolaeth Ieuenctid y Gogledd"}))
+    warnings = [d for d in inspect_area(root).warnings if d.file == arealib.CHARITY]
+    fields = {d.field for d in warnings}
+    assert "cy.description" in fields and "cy.name" not in fields  # only this agency's own texts are asked for
+    assert not [d for d in inspect_area(root).warnings if d.file == arealib.COUNCIL and d.field.startswith("cy")]
+    out = tmp_path / "out"
+    build(BuildOptions(area_dir=root, out_dir=out, emit_markdown=True))
+    own = (out / "agencies" / "north-youth-trust" / "privacy-notice.md").read_text(encoding="utf-8")
+    assert own.startswith(":::: lang cy") and "Ymddiriedolaeth Ieuenctid y Gogledd" in own
+    assert "[North Youth Trust works with children and families in North.]{lang=en}" in own
+    council = (out / "agencies" / "north-council" / "privacy-notice.md").read_text(encoding="utf-8")
+    panel = (out / "panels" / "early-help" / "privacy-notice.md").read_text(encoding="utf-8")
+    assert "lang cy" not in council and "lang cy" not in panel
