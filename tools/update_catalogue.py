@@ -86,8 +86,10 @@ def _table_messages() -> Iterator[tuple[str, str, str]]:
         "law.bases_of"
     every_basis = list(law.BASES)
     for statutory in (True, False):
-        for right in law.rights(every_basis, statutory):
-            yield right.text, "right", "law.rights"
+        # every wording a right can take: with every basis, and with the recognised legitimate interest alone
+        for bases in (every_basis, ["recognised_legitimate_interest"]):
+            for right in law.rights(bases, statutory):
+                yield right.text, "right", "law.rights"
     for point, name in law.POINT_NAMES.items():
         yield f"Article 9(2)({point})", "article", "resolve (Article 9 conditions)"
         yield name, "condition", "law.POINT_NAMES"
