@@ -407,7 +407,7 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
            "November", "December")
 # The writers' own words (page footer, contents, the draft label), translated for a document whose first
 # language is not English (context "page").
-PAGE_WORDS = ("Version", "Issued", "Page", "of", "Contents", "DRAFT")
+PAGE_WORDS = ("Version", "Issued", "Dated", "Page", "of", "Contents", "DRAFT")
 
 
 def page_words(translations: Translations) -> tuple[tuple[str, str], ...]:

@@ -642,6 +642,14 @@ TITLES: dict[DocKind, str] = {
 PROTOCOL_KINDS = frozenset({"protocol", "decision-record"})
 
 
+# Each document of a panel or agency has its own reference: the area's prefix, the panel's or agency's id,
+# then this (a protocol has none, so that its reference stays what earlier versions printed).
+REFERENCE_SUFFIX: dict[str, str] = {
+    "protocol": "", "panel-notice": "-PN", "young-people": "-YP", "panel-consent-form": "-CF",
+    "decision-record": "-DR", "agency-notice": "-PN", "consent-form": "-CF",
+}
+
+
 def title_of(kind: DocKind, name: str, translations: i18n.Translations = i18n.ENGLISH) -> str:
     """A document's title in the language of ``translations``."""
     pattern = translations.lookup(TITLES[kind], "title") or TITLES[kind]
@@ -794,7 +802,7 @@ def _resolve(loaded: LoadedArea, as_of: date | None = None, only: Iterable[str] 
         signatories = tuple((entity.id, entity.name) for entity, _ in controllers)
         for kind, name, title, html in panel_documents:
             jobs.append(Job(f"panels/{panel.id}/{name}", kind, f"{kind}.md.j2", html,
-                            doc(kind, title, ref), context, inputs,
+                            doc(kind, title, ref + REFERENCE_SUFFIX[kind]), context, inputs,
                             signatories=signatories if kind == "protocol" else ()))
 
     for agency in sorted(loaded.agencies.values(), key=lambda a: a.id):
@@ -835,7 +843,7 @@ def _resolve(loaded: LoadedArea, as_of: date | None = None, only: Iterable[str] 
             agency_documents.append(("consent-form", "consent-form", title_of("consent-form", agency.name), False))
         for kind, name, title, html in agency_documents:
             jobs.append(Job(f"agencies/{agency.id}/{name}", kind, f"{kind}.md.j2", html,
-                            doc(kind, title, ref), context, inputs))
+                            doc(kind, title, ref + REFERENCE_SUFFIX[kind]), context, inputs))
     return jobs
 
 

@@ -52,7 +52,7 @@ class DocMeta:
     files themselves say what protocolgen wrote even when the manifest is lost."""
     labels: tuple[tuple[str, str], ...] = ()
     """The writers' own words in the document's language, by their English: ``(("Version", "Fersiwn"), ...)``
-    for "Version", "Issued", "Page", "of" and "Contents". Left out, English."""
+    for the words in ``i18n.PAGE_WORDS``. Left out, English."""
 
     def label(self, word: str) -> str:
         """``word`` (one of the writers' own words) in the document's language."""

@@ -102,7 +102,9 @@ def footer_part(meta: DocMeta, style_id: str | None) -> bytes:
     root = etree.Element(qn("ftr"), nsmap=NSMAP)
     p = _paragraph(root, style_id)
     prefix = f"{meta.reference} | " if meta.reference else ""
-    words = meta.label("Version"), meta.label("Issued"), meta.label("Page"), meta.label("of")
+    # A draft is dated, not issued: its date is the one the area proposes to issue it on.
+    words = meta.label("Version"), meta.label("Dated" if meta.status_label else "Issued"), meta.label("Page"), \
+        meta.label("of")
     add_run(p, f"{prefix}{words[0]} {meta.version} | {words[1]} {meta.issue_date_text} | {words[2]} ")
     field(p, " PAGE ", "1")
     add_run(p, f" {words[3]} ")
