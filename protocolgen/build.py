@@ -80,6 +80,7 @@ class BuildOptions:
     strict: bool = False
     issue: bool = False  # `protocolgen issue`: issue the current drafts instead of building
     issue_date: date | None = None  # the day they are issued; None: the area's issue date
+    pdf: bool = False  # `build --pdf`: a PDF beside each public document and protocol, made by LibreOffice
 
 
 @dataclass
@@ -200,6 +201,10 @@ def status(options: BuildOptions) -> tuple[list[StaleDoc], list[str], list[Diagn
                 reasons.append(f"{rel} is missing")
             elif sha256(path.read_bytes()) != record.files.get(rel):
                 edited.append(rel)
+        pdf = options.out_dir / f"{job.id}.pdf"  # made by build --pdf: a hand edit is held back like the others
+        if record.files.get(f"{job.id}.pdf") and pdf.exists() and sha256(pdf.read_bytes()) != record.files[
+                f"{job.id}.pdf"]:
+            edited.append(f"{job.id}.pdf")
         if reasons:
             stale.append(StaleDoc(job.id, reasons))
     for rel, digest in sorted(manifest.reports.items()):
@@ -409,6 +414,7 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     ``options.issue``, issue the current drafts)."""
     from .write import DocMeta, DocxWriter
 
+    office = _office(options)  # --pdf without LibreOffice fails here, before any work
     loaded = load_area(options.area_dir, options.strict)  # raises before anything is written
     _check_output_dir(options.out_dir)
     out = options.out_dir
@@ -424,6 +430,7 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     journal = read_journal(out)
     jobs = resolve(loaded, options.as_of, options.only)
     result.documents = len(jobs)
+    earlier_pdfs = _recorded_pdfs(manifest)  # before planning replaces the records of changed documents
 
     area = loaded.area
     assert area is not None  # load_area raised if the area could not be loaded
@@ -464,6 +471,8 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
         to_write.append(item)
     for item in to_write:
         manifest.documents[item.job.id] = item.record
+    pdfs = _plan_pdfs(options, jobs, manifest, earlier_pdfs, {i.job.id for i in to_write},
+                      {i.job.id for i in planned} - {i.job.id for i in to_write}, journal, result)
     if not options.only:
         live = {job.id for job in jobs}
         result.removed = sorted(set(manifest.documents) - live)
@@ -487,8 +496,12 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
         reports["changes.docx"] = writer.render(report_md, meta)
     reports["coverage.md"] = coverage.as_markdown(covered, area.name).encode("utf-8")
     reports["coverage.json"] = _json(coverage.as_json(covered))
-    reports["index.html"] = index_html(manifest, area.name, progress_of(manifest, signoff),
-                                       {r.document: r for r in covered}).encode("utf-8")
+
+    def index() -> bytes:
+        return index_html(manifest, area.name, progress_of(manifest, signoff),
+                          {r.document: r for r in covered}).encode("utf-8")
+
+    reports["index.html"] = index()
 
     # 4. Write: journal first, then each file atomically, and the manifest last.
     pending = {rel: sha256(data) for item in to_write for rel, data in item.files.items()}
@@ -500,12 +513,19 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
             if _differs(out / rel, data):
                 atomic_write(out / rel, data)
                 result.written.append(rel)
+    pdf_error = _make_pdfs(pdfs, office, out, manifest, pending, result)
+    if pdf_error is not None:  # the index must not link the PDFs that could not be made
+        reports["index.html"] = index()
+        pending["index.html"] = sha256(reports["index.html"])
+        atomic_write(out / JOURNAL_NAME, _json(pending))
     for rel, data in reports.items():
         _write_report(out, rel, data, manifest, journal, options.force, result)
     manifest_bytes = manifest.to_json().encode("utf-8")
     if _differs(out / MANIFEST_NAME, manifest_bytes):
         atomic_write(out / MANIFEST_NAME, manifest_bytes)
     (out / JOURNAL_NAME).unlink(missing_ok=True)
+    if pdf_error is not None:
+        raise pdf_error  # every Word document, report and the manifest are written; only these PDFs are not
     return result
 
 
@@ -590,3 +610,107 @@ def _differs(path: Path, data: bytes) -> bool:
 
 def _json(value: dict) -> bytes:
     return (json.dumps(value, indent=1, sort_keys=True) + "\n").encode("utf-8")
+
+
+# --- PDF copies (build --pdf) -------------------------------------------------------------------------------
+# A PDF is made by LibreOffice from the Word document the build wrote, after every document is written (one
+# LibreOffice for all of them: protocolgen.write.pdf). It is recorded in the document's manifest record like
+# its other files, so a PDF edited or replaced by hand is held back like a document, and index.html links it.
+# A build without --pdf that rewrites a document removes the PDF protocolgen made of its old version (kept if
+# edited by hand), so no PDF is ever older than the Word document beside it.
+
+PDF_KINDS = frozenset({"protocol", "panel-notice", "young-people", "agency-notice", "consent-form",
+                       "panel-consent-form"})  # every public document and protocol; not the internal record
+
+
+@dataclass
+class _PdfPlan:
+    convert: list[str] = field(default_factory=list)  # document ids whose PDF is (re)made
+    back_up: list[str] = field(default_factory=list)  # PDFs edited by hand, overwritten under --force
+    remove: list[str] = field(default_factory=list)  # our PDFs of documents rewritten without --pdf
+
+
+def _office(options: BuildOptions):  # -> LibreOffice | None (imported only for --pdf)
+    if not options.pdf:
+        return None
+    from .write.pdf import find_libreoffice
+
+    return find_libreoffice()
+
+
+def _recorded_pdfs(manifest: Manifest) -> dict[str, str]:
+    return {rel: digest for doc, record in manifest.documents.items()
+            for rel, digest in record.files.items() if rel == f"{doc}.pdf"}
+
+
+def _plan_pdfs(options: BuildOptions, jobs: list[Job], manifest: Manifest, earlier: dict[str, str],
+               rewritten: set[str], held: set[str], journal: dict[str, str], result: BuildResult) -> _PdfPlan:
+    """Decide which PDFs to make, hold back or remove. A PDF to be made is recorded at once (with an empty
+    hash until it is made), so that the index written with this build links it."""
+    plan = _PdfPlan()
+    out = options.out_dir
+    for job in jobs:
+        record = manifest.documents.get(job.id)
+        if job.kind not in PDF_KINDS or record is None or job.id in held:
+            continue  # a document held back keeps its PDF as it is, whatever it is
+        rel = f"{job.id}.pdf"
+        path = out / rel
+        current = sha256(path.read_bytes()) if path.exists() else None
+        ours = current is not None and (current == earlier.get(rel) or current in manifest.known_hashes(rel)
+                                        or journal.get(rel) == current)
+        if not options.pdf:
+            if rel in record.files and current is None:  # deleted: the index must not link it
+                manifest.documents[job.id] = dataclasses.replace(
+                    record, files={k: v for k, v in record.files.items() if k != rel})
+            elif job.id in rewritten and ours:
+                plan.remove.append(rel)
+            continue
+        if job.id not in rewritten and current is not None and record.files.get(rel) == current:
+            continue  # made from this very document already
+        if current is not None and not ours:
+            if not options.force:
+                result.edited.append(rel)
+                continue
+            plan.back_up.append(rel)
+        plan.convert.append(job.id)
+        manifest.documents[job.id] = dataclasses.replace(record, files={**record.files, rel: ""})
+    return plan
+
+
+def _make_pdfs(plan: _PdfPlan, office, out: Path, manifest: Manifest, pending: dict[str, str],
+               result: BuildResult) -> ProtocolgenError | None:
+    """Carry out the plan after the Word documents are written; the error that stopped some PDFs, if any
+    (their records then have no PDF, so the next build --pdf makes them)."""
+    for rel in plan.remove:
+        (out / rel).unlink(missing_ok=True)
+    if plan.remove:
+        result.notes.append(f"removed {len(plan.remove)} PDF(s) made from earlier versions of the documents; "
+                            "build with --pdf to make them again")
+    if not plan.convert:
+        return None
+    from .write.pdf import PdfConversionFailed, PdfError, convert_to_pdf
+
+    for rel in plan.back_up:
+        result.backups.append(_back_up(out, rel))
+
+    def made(pdf: Path) -> None:
+        rel = pdf.relative_to(out).as_posix()
+        digest = sha256(pdf.read_bytes())
+        doc = rel.removesuffix(".pdf")
+        record = manifest.documents[doc]
+        manifest.documents[doc] = dataclasses.replace(record, files={**record.files, rel: digest})
+        result.written.append(rel)
+        pending[rel] = digest  # a build stopped after this PDF recognises it as its own
+        atomic_write(out / JOURNAL_NAME, _json(pending))
+
+    try:
+        convert_to_pdf([out / f"{doc}.docx" for doc in plan.convert], office=office, progress=made)
+    except PdfError as error:
+        for doc in plan.convert:
+            record = manifest.documents[doc]
+            if not record.files.get(f"{doc}.pdf"):
+                manifest.documents[doc] = dataclasses.replace(
+                    record, files={k: v for k, v in record.files.items() if k != f"{doc}.pdf"})
+        return error if isinstance(error, PdfConversionFailed) else PdfError(
+            f"{error}\nThe Word documents are written; no PDF was made.")
+    return None
