@@ -55,6 +55,7 @@ from .signoff import progress as progress_of
 
 if TYPE_CHECKING:  # the Word writer is imported only when a build runs: validation stays quick
     from .write import DocMeta, DocxWriter
+    from .write.pdf import LibreOffice
 
 KIND_LABELS = {
     "protocol": "Information sharing protocol",
@@ -471,7 +472,7 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
         to_write.append(item)
     for item in to_write:
         manifest.documents[item.job.id] = item.record
-    pdfs = _plan_pdfs(options, jobs, manifest, earlier_pdfs, {i.job.id for i in to_write},
+    pdfs = _plan_pdfs(options, jobs, manifest, earlier_pdfs, _rewritten(to_write, out),
                       {i.job.id for i in planned} - {i.job.id for i in to_write}, journal, result)
     if not options.only:
         live = {job.id for job in jobs}
@@ -630,7 +631,8 @@ class _PdfPlan:
     remove: list[str] = field(default_factory=list)  # our PDFs of documents rewritten without --pdf
 
 
-def _office(options: BuildOptions):  # -> LibreOffice | None (imported only for --pdf)
+def _office(options: BuildOptions) -> LibreOffice | None:
+    """The LibreOffice for --pdf, or LibreOfficeMissing saying how to install it; None without --pdf."""
     if not options.pdf:
         return None
     from .write.pdf import find_libreoffice
@@ -641,6 +643,13 @@ def _office(options: BuildOptions):  # -> LibreOffice | None (imported only for 
 def _recorded_pdfs(manifest: Manifest) -> dict[str, str]:
     return {rel: digest for doc, record in manifest.documents.items()
             for rel, digest in record.files.items() if rel == f"{doc}.pdf"}
+
+
+def _rewritten(to_write: list[_Planned], out: Path) -> set[str]:
+    """The documents whose Word file this build changes (not those it writes again as they were, e.g. for
+    --emit-markdown): their PDFs are out of date."""
+    return {item.job.id for item in to_write
+            if _differs(out / f"{item.job.id}.docx", item.files[f"{item.job.id}.docx"])}
 
 
 def _plan_pdfs(options: BuildOptions, jobs: list[Job], manifest: Manifest, earlier: dict[str, str],
@@ -658,6 +667,12 @@ def _plan_pdfs(options: BuildOptions, jobs: list[Job], manifest: Manifest, earli
         current = sha256(path.read_bytes()) if path.exists() else None
         ours = current is not None and (current == earlier.get(rel) or current in manifest.known_hashes(rel)
                                         or journal.get(rel) == current)
+        # The PDF recorded for this document, still there, of a Word document this build leaves as it was
+        # (a document written again unchanged, e.g. for --emit-markdown, has a new record without it).
+        still_current = current is not None and job.id not in rewritten and current in (
+            record.files.get(rel), earlier.get(rel))
+        if still_current and current is not None and record.files.get(rel) != current:
+            manifest.documents[job.id] = dataclasses.replace(record, files={**record.files, rel: current})
         if not options.pdf:
             if rel in record.files and current is None:  # deleted: the index must not link it
                 manifest.documents[job.id] = dataclasses.replace(
@@ -665,8 +680,9 @@ def _plan_pdfs(options: BuildOptions, jobs: list[Job], manifest: Manifest, earli
             elif job.id in rewritten and ours:
                 plan.remove.append(rel)
             continue
-        if job.id not in rewritten and current is not None and record.files.get(rel) == current:
+        if still_current:
             continue  # made from this very document already
+        record = manifest.documents[job.id]
         if current is not None and not ours:
             if not options.force:
                 result.edited.append(rel)
@@ -677,7 +693,7 @@ def _plan_pdfs(options: BuildOptions, jobs: list[Job], manifest: Manifest, earli
     return plan
 
 
-def _make_pdfs(plan: _PdfPlan, office, out: Path, manifest: Manifest, pending: dict[str, str],
+def _make_pdfs(plan: _PdfPlan, office: LibreOffice | None, out: Path, manifest: Manifest, pending: dict[str, str],
                result: BuildResult) -> ProtocolgenError | None:
     """Carry out the plan after the Word documents are written; the error that stopped some PDFs, if any
     (their records then have no PDF, so the next build --pdf makes them)."""

@@ -433,6 +433,8 @@ def issue(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], temp
     options = _build_options(area, out, only, templates, reference_docx, as_of, strict, force=force, pdf=pdf)
     outcome = run_issue(options, when, today, progress=_progress)
     _show(outcome.warnings, area, out)
+    for note in outcome.notes:
+        warn(f"warning: {note}")
     if not outcome.changes:
         info("Nothing to issue: every document is at its issued version.")
     else:

@@ -276,3 +276,33 @@ def test_a_build_without_pdf_removes_the_pdfs_of_the_documents_it_rewrites(fake:
     assert (out / "agencies/north-council/privacy-notice.pdf").is_file()  # unchanged, still current
     index = (out / "index.html").read_text(encoding="utf-8")
     assert f'href="{NOTICE}.pdf"' not in index and 'href="agencies/north-council/privacy-notice.pdf"' in index
+
+
+def test_issue_with_pdf_remakes_the_pdfs_of_what_it_issues_and_without_removes_the_drafts(
+        fake: FakeConverter, area: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run("build", area, "-o", out, "--pdf").exit_code == 0
+    drafts = pdfs_of(out)
+    issued = run("issue", area, "-o", out, "--pdf")
+    assert issued.exit_code == 0, issued.output
+    # Every issued document is rewritten (no DRAFT mark), and so is its PDF, from the issued Word document.
+    assert set(pdfs_of(out)) == set(drafts) and all(pdfs_of(out)[doc] != drafts[doc] for doc in drafts)
+    for doc in drafts:
+        assert (out / f"{doc}.pdf").read_bytes() == b"%PDF-fake " + sha256((out / f"{doc}.docx").read_bytes()).encode()
+
+    other = tmp_path / "other"
+    assert run("build", area, "-o", other, "--pdf").exit_code == 0
+    plain = run("issue", area, "-o", other)
+    assert plain.exit_code == 0, plain.output
+    assert pdfs_of(other) == {} and "build with --pdf" in plain.stderr  # no PDF of a draft stays beside an issue
+
+
+def test_emit_markdown_rewrites_no_pdf_when_the_documents_are_as_they_were(fake: FakeConverter, area: Path,
+                                                                             tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run("build", area, "-o", out, "--pdf").exit_code == 0
+    before = pdfs_of(out)
+    assert run("build", area, "-o", out, "--emit-markdown").exit_code == 0
+    assert (out / f"{NOTICE}.md").is_file() and pdfs_of(out) == before  # kept: the documents did not change
+    assert run("build", area, "-o", out, "--emit-markdown", "--pdf").exit_code == 0
+    assert len(fake.calls) == 1 and pdfs_of(out) == before
