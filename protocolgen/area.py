@@ -12,7 +12,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .errors import Diagnostic, ProtocolgenError, ValidationFailed
-from .load import SourceFile, load_yaml
+from .load import MAX_FILES, SourceFile, load_yaml
 from .loaded import LoadedArea
 from .models import LEGISLATION_FIELDS, Agency, Area, LegislationEntry, Organisation, Panel
 from .register import Register, area_register_path, bundled_register_raw
@@ -34,9 +34,12 @@ def _display(root: Path, path: Path) -> str:
 
 
 def _yaml_files(folder: Path) -> list[Path]:
-    if not folder.is_dir():
+    """Everything in ``folder`` named *.yaml or *.yml: files, and folders or other things so named, which
+    load_yaml reports instead of them being skipped without a word."""
+    try:
+        return sorted(p for p in folder.iterdir() if p.suffix.lower() in YAML_SUFFIXES)
+    except OSError:  # not a folder, or unreadable: _load_collection says which
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in YAML_SUFFIXES)
 
 
 def _parse(loaded: LoadedArea, path: Path, model: type[M]) -> tuple[SourceFile | None, M | None]:
@@ -54,12 +57,30 @@ def _parse(loaded: LoadedArea, path: Path, model: type[M]) -> tuple[SourceFile |
 def _load_collection(loaded: LoadedArea, folder: str, kind: str, model: type[Identified]) -> dict[str, Identified]:
     found: dict[str, Identified] = {}
     first_file: dict[str, str] = {}
-    for path in _yaml_files(loaded.root / folder):
+    base = loaded.root / folder
+    try:
+        if base.exists() and not base.is_dir():
+            raise NotADirectoryError(0, f"is a file, not a folder of {kind} profiles (*.yaml)")
+        if base.exists():
+            next(base.iterdir(), None)
+    except OSError as exc:
+        loaded.diagnostics.append(Diagnostic(f"{folder}/", None, "", exc.strerror or str(exc), "error",
+                                             f"{folder}/ should be a folder holding one <id>.yaml file per {kind}"))
+        return found
+    paths = _yaml_files(base)
+    if len(paths) > MAX_FILES:
+        loaded.diagnostics.append(Diagnostic(
+            f"{folder}/", None, "", f"holds {len(paths):,} profile files; an area may have at most {MAX_FILES:,} "
+            f"{kind} files", "error", f"only the first {MAX_FILES:,} were read"))
+        paths = paths[:MAX_FILES]
+    for path in paths:
         source, item = _parse(loaded, path, model)
         if source is None:
             continue
         raw_id = source.data.get("id")
-        ident = raw_id if isinstance(raw_id, str) else path.stem
+        # Ids are normalised once, here, as the models normalise them (surrounding spaces dropped), so that
+        # every lookup and the duplicate check below see the same id the model has.
+        ident = raw_id.strip() if isinstance(raw_id, str) else path.stem
         if ident in first_file:
             loaded.diagnostics.append(
                 Diagnostic(

@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, coverage
+from . import __version__, coverage, i18n, outdir
 from .area import load_area
 from .changes import Change, describe, is_major
 from .errors import Diagnostic, OutputProblem, ProtocolgenError, TemplateProblem
@@ -36,14 +36,19 @@ from .lifecycle import (
     snapshot_files,
 )
 from .manifest import (
+    BACKUP_NAME,
     JOURNAL_NAME,
     MANIFEST_NAME,
     Manifest,
     Record,
+    add_to_journal,
     atomic_write,
+    content_hash,
     explain,
     fingerprint,
     read_journal,
+    recover_records,
+    settle,
     sha256,
     summarise_inputs,
 )
@@ -52,8 +57,10 @@ from .reports import DocChange, Names, changes_markdown, index_html, pending_cha
 from .resolve import DocInfo, Job, recording, resolve
 from .signoff import SignoffRegister, load_register
 from .signoff import progress as progress_of
+from .validate import check_selection
 
 if TYPE_CHECKING:  # the Word writer is imported only when a build runs: validation stays quick
+    from .loaded import LoadedArea
     from .write import DocMeta, DocxWriter
     from .write.pdf import LibreOffice
 
@@ -104,8 +111,43 @@ class StaleDoc:
 
 
 def render_markdown(job: Job, renderer: Renderer, doc: DocInfo | None = None) -> str:
-    """The job's Markdown: its template rendered with its context and ``doc`` (version, history)."""
-    return renderer.render(job.template, {**job.context, "doc": doc or job.doc})
+    """The job's Markdown: its template rendered with its context and ``doc`` (version, history).
+
+    A document in more than one language renders the template once per language, each in its own ``i18n``
+    language, inside a ``:::: lang`` container (four colons, so the templates' own ``:::`` containers nest),
+    the languages in the order the area gives them and a page break between; a document of a language of its
+    own (``separate_documents``) opens with a link to the other language's document."""
+    doc = doc or job.doc
+    if job.languages == ("en",) and not job.separate:
+        return renderer.render(job.template, {**job.context, "doc": doc})
+    parts: list[tuple[str, str]] = []
+    for index, language in enumerate(job.languages):
+        local = dataclasses.replace(doc, title=job.title_in(language))
+        with i18n.speaking(job.translations.get(language, i18n.ENGLISH), separate=job.separate) as now:
+            body = renderer.render(job.template, {**job.context_in(language), "doc": local})
+            others = [o for o in (job.counterparts if job.separate else ()) if o[0] != language]
+            if job.separate and others:
+                other, other_id = others[0]
+                href = other_id.rsplit("/", 1)[-1] + (".html" if job.html else ".docx")
+                line = {"layout": "separate", "other": other, "href": href, "first": True}
+                lead = renderer.render("_language_versions.md.j2", line)
+            elif not job.separate:
+                other = job.languages[1 - index] if len(job.languages) == 2 else job.languages[0]
+                lead = renderer.render("_language_versions.md.j2", {"layout": "one", "other": other,
+                                                                     "href": "", "first": index == 0})
+            else:
+                lead = ""
+        if job.separate and others:
+            # ... and the same line in the other language, so that its readers find their version too
+            with i18n.speaking(job.translations.get(other, i18n.ENGLISH)):
+                theirs = renderer.render("_language_versions.md.j2", line).strip()
+            lead = f"{lead.strip()}\n\n::: lang {other}\n\n{theirs}\n\n:::\n"
+        job.missed.extend(text for text in now.misses if text not in job.missed)
+        parts.append((language, (lead + "\n" if lead.strip() else "") + body))
+    if job.separate:
+        return parts[0][1]
+    blocks = [f":::: lang {language}\n\n{text.strip()}\n\n::::\n" for language, text in parts]
+    return "\n::: pagebreak\n:::\n\n".join(blocks)
 
 
 def render_recording(job: Job, renderer: Renderer, doc: DocInfo) -> tuple[str, dict[str, list[str]]]:
@@ -125,6 +167,10 @@ def doc_meta(job: Job, doc: DocInfo, markdown: str = "") -> DocMeta:
     # The files say what they are even without the manifest: id, version, status and a hash of the content.
     custom = (("protocolgen-document", job.id), ("protocolgen-version", doc.version),
               ("protocolgen-status", doc.status), ("protocolgen-content", sha256(markdown)))
+    # The page's own words (footer, draft label, date) in the document's first language.
+    first = job.translations.get(job.languages[0], i18n.ENGLISH)
+    labels = i18n.page_words(first)
+    issue_date_text = i18n.date_in(doc.issue_date, first) if labels else long_date(doc.issue_date)
     return DocMeta(
         title=doc.title,
         subject=str(job.context["subject"]),
@@ -132,12 +178,14 @@ def doc_meta(job: Job, doc: DocInfo, markdown: str = "") -> DocMeta:
         keywords=tuple(keywords),
         created=doc.issue_date,  # the version's own date: an issued document keeps the day it was issued
         version=doc.version,
-        issue_date_text=long_date(doc.issue_date),
+        issue_date_text=issue_date_text,
         reference=doc.reference,
         numbered_headings=job.kind == "protocol",
         marking=doc.marking,
-        status_label="DRAFT" if doc.status == "draft" else "",
+        status_label=dict(labels).get("DRAFT", "DRAFT") if doc.status == "draft" else "",
         custom=custom,
+        language=i18n.word_tag(job.languages[0]),
+        labels=labels,
     )
 
 
@@ -145,12 +193,19 @@ def _outputs(job: Job) -> list[str]:
     return [f"{job.id}.docx", *([f"{job.id}.html"] if job.html else [])]
 
 
+_REFERENCE_LIMIT = 100_000_000
+
+
 class _Inputs:
     """Fingerprints shared by every job of a build: templates, house style, protocolgen itself."""
 
     def __init__(self, renderer: Renderer, reference: Path | None):
         self.renderer = renderer
-        self.reference_hash = sha256((reference or bundled_templates() / "reference.docx").read_bytes())
+        path = reference or bundled_templates() / "reference.docx"
+        if path.stat().st_size > _REFERENCE_LIMIT:  # hashed before the writer's own checks see it
+            raise OutputProblem(f"--reference-docx: {path} is larger than {_REFERENCE_LIMIT // 1_000_000} MB; "
+                                "a house-style document is a few hundred KB")
+        self.reference_hash = sha256(path.read_bytes())
         self._template: dict[str, str] = {}
 
     def values(self, job: Job, cites: dict[str, list[str]] | None) -> dict:
@@ -169,27 +224,34 @@ class _Inputs:
         by key; the template, house style and protocolgen."""
         if job.template not in self._template:
             self._template[job.template] = self.renderer.fingerprint(job.template)
+            # a web page is also made by the page shell (an area's own page.html.j2, or the bundled one)
+            self._template[job.template + "+page"] = self.renderer.fingerprint(job.template, "page.html.j2")
+        template = self._template[job.template + "+page" if job.html else job.template]
         summary = summarise_inputs(self.values(job, cites))
         summary["legislation-in-scope"] = sorted(n.split(":", 1)[1] for n in job.inputs if n.startswith("legislation:"))
-        summary.update(template=self._template[job.template], reference_docx=self.reference_hash,
+        summary.update(template=template, reference_docx=self.reference_hash,
                        protocolgen=__version__)
         return summary
 
 
-def _check_output_dir(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputProblem(f"{out_dir}: exists and is not a folder")
+def _check_output_dir(out_dir: Path, area_dir: Path | None = None) -> None:
+    outdir.check_folders(out_dir, area_dir)
 
 
 def status(options: BuildOptions) -> tuple[list[StaleDoc], list[str], list[Diagnostic]]:
     """Stale documents with reasons, and hand-edited files; writes nothing."""
     loaded = load_area(options.area_dir, options.strict)
+    check_selection(loaded, options.only)
+    _check_output_dir(options.out_dir, options.area_dir)
     renderer = Renderer(options.templates_dir)
     inputs = _Inputs(renderer, options.reference_docx)
+    outdir.check_targets(options.out_dir, [MANIFEST_NAME, BACKUP_NAME])
     manifest = Manifest.read(options.out_dir)
     stale: list[StaleDoc] = []
     edited: list[str] = []
-    for job in resolve(loaded, options.as_of, options.only):
+    jobs = resolve(loaded, options.as_of, options.only, translations_for(loaded))
+    outdir.check_targets(options.out_dir, [rel for job in jobs for rel in _outputs(job)] + list(manifest.reports))
+    for job in jobs:
         record = manifest.documents.get(job.id)
         if record is None:
             stale.append(StaleDoc(job.id, ["never built" if not manifest.problem else "manifest unreadable"]))
@@ -240,6 +302,7 @@ class _Planner:
         self.renderer, self.writer, self.result, self.names = renderer, writer, result, names
         self.issue_date = issue_date
         self.not_ready: list[str] = []  # issue only: why a document cannot be issued
+        self.page_shell = _page_shell(options.templates_dir)
 
     def plan(self, job: Job) -> _Planned | None:
         old = self.manifest.documents.get(job.id)
@@ -254,11 +317,12 @@ class _Planner:
         if old is not None and old.issued:
             doc = issued_doc(job, old)
             markdown, cited = render_recording(job, self.renderer, doc)
-            if sha256(markdown) == old.issued["content"]:
+            printed = self._printed(job, doc, markdown)
+            if printed == old.issued["content"]:
                 # It reads as its last issued version (nothing it prints changed, or a change was undone).
                 summary = self.inputs.of(job, cited)
                 record = dataclasses.replace(
-                    old, fingerprint=fingerprint(summary), content=sha256(markdown), version=str(old.issued["version"]),
+                    old, fingerprint=fingerprint(summary), content=printed, version=str(old.issued["version"]),
                     inputs=summary, cites=cited, status="issued", changes=[], change_kind="",
                     signatories=_signatories(job))
                 self.manifest.documents[job.id] = record
@@ -268,7 +332,24 @@ class _Planner:
         else:
             # Never issued: the draft of 1.0; one rendering tells which register fields it prints.
             markdown, cited = render_recording(job, self.renderer, draft_doc(job, None, "1.0", ""))
+            if old is not None and not old.content:  # recovered from the document itself: the manifest was lost
+                old = self._recognise(job, draft_doc(job, None, "1.0", ""), markdown, old)
         return self._draft(job, old, cited, markdown, files_ok)
+
+    def _printed(self, job: Job, doc: DocInfo, markdown: str) -> str:
+        """What the document prints, as one hash: its Markdown and all the writer adds (header, footer, dates,
+        reference, properties, house style), so a change to any of them is a change to the document."""
+        return content_hash(markdown, doc_meta(job, doc, markdown), self.inputs.reference_hash)
+
+    def _recognise(self, job: Job, doc: DocInfo, markdown: str, old: Record) -> Record:
+        """A recovered record whose document, rendered again, is byte for byte the file in OUT: the document
+        has not changed, so it keeps its version."""
+        rel = f"{job.id}.docx"
+        path = self.options.out_dir / rel
+        if rel in old.files and path.is_file() and self.writer.render(markdown, doc_meta(job, doc, markdown)) == \
+                path.read_bytes():
+            return dataclasses.replace(old, content=self._printed(job, doc, markdown))
+        return old
 
     def _draft(self, job: Job, old: Record | None, cited: dict[str, list[str]], markdown: str,
                files_ok: bool) -> _Planned | None:
@@ -282,7 +363,8 @@ class _Planner:
             kind = "major" if is_major(changes) else "minor"
         else:
             version, doc, kind = "1.0", draft_doc(job, None, "1.0", ""), "new"
-        record = Record(fingerprint(summary), sha256(markdown), version, old.history if old else [], summary, {},
+        record = Record(fingerprint(summary), self._printed(job, doc, markdown), version, old.history if old else [],
+                        summary, {},
                         title=job.doc.title, group=_group(job), cites=cited, status="draft",
                         issued=old.issued if old else {}, changes=[c.to_json() for c in changes], change_kind=kind,
                         signatories=_signatories(job), redline=old.redline if old else "")
@@ -331,11 +413,12 @@ class _Planner:
         text = _history_summary(changes) if old.issued else "First issue"
         doc = issue_doc(job, old, when, text)
         markdown, cited = render_recording(job, self.renderer, doc)
+        printed = self._printed(job, doc, markdown)
         summary = self.inputs.of(job, cited)
         issued = {"version": old.version, "date": when.isoformat(), "review": doc.review_date.isoformat(),
-                  "content": sha256(markdown), "signatories": [list(s) for s in job.signatories]}
+                  "content": printed, "markdown": sha256(markdown), "signatories": [list(s) for s in job.signatories]}
         record = dataclasses.replace(
-            old, fingerprint=fingerprint(summary), content=sha256(markdown), inputs=summary, cites=cited,
+            old, fingerprint=fingerprint(summary), content=printed, inputs=summary, cites=cited,
             history=[*old.history, {"version": old.version, "date": when.isoformat(), "summary": text}],
             status="issued", issued=issued, changes=[], change_kind="", signatories=_signatories(job))
         extra = snapshot_files(job.id, old.version, Snapshot(markdown, self.inputs.values(job, cited), summary))
@@ -364,7 +447,7 @@ class _Planner:
         try:
             files = {f"{job.id}.docx": self.writer.render(markdown, meta)}
             if job.html:
-                files[f"{job.id}.html"] = render_html(markdown, meta).encode("utf-8")
+                files[f"{job.id}.html"] = render_html(markdown, meta, self.page_shell).encode("utf-8")
         except ValueError as exc:  # Markdown the writers cannot lay out, e.g. an unknown ::: container
             raise TemplateProblem(f"{job.template} (for {job.id}): {exc}") from None
         record = dataclasses.replace(record, files={rel: sha256(data) for rel, data in files.items()},
@@ -373,6 +456,31 @@ class _Planner:
             files[f"{job.id}.md"] = markdown.encode("utf-8")
         files |= extra or {}  # kept issued versions and redlines: not the document's own files
         return _Planned(job, record, files)
+
+
+def _page_shell(templates_dir: Path | None) -> str | None:
+    """An area's own web page shell (``page.html.j2`` in its templates folder), or None for the bundled one."""
+    if templates_dir is None:
+        return None
+    path = templates_dir / "page.html.j2"
+    if not path.is_file():
+        return None
+    if path.stat().st_size > 1_000_000:
+        raise TemplateProblem(f"{path}: a page shell of more than 1 MB is refused")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TemplateProblem(f"{path}: cannot be read as UTF-8 text ({exc})") from None
+
+
+def translations_for(loaded: LoadedArea) -> dict[str, i18n.Translations]:
+    """The catalogues of every language the area's documents are written in: protocolgen's own, with the
+    area's ``locale/<lang>.po`` over them."""
+    area = loaded.area
+    assert area is not None
+    languages = {*area.languages, *area.protocol_languages}
+    languages |= {lang for agency in loaded.agencies.values() for lang in agency.languages or ()}
+    return {lang: i18n.load(lang, loaded.root) for lang in sorted(languages - {"en"})}
 
 
 def _signatories(job: Job) -> list[list[str]]:
@@ -396,7 +504,7 @@ def _redline(writer: DocxWriter, old_markdown: str, new_markdown: str, meta: Doc
         raise TemplateProblem(f"redline of {meta.title}: {exc}") from None
 
 
-def _hand_edited(planned: _Planned, out: Path, manifest: Manifest, journal: dict[str, str]) -> list[str]:
+def _hand_edited(planned: _Planned, out: Path, manifest: Manifest, journal: dict[str, set[str]]) -> list[str]:
     """The files of ``planned`` whose bytes on disk protocolgen did not write (nor is about to)."""
     conflicts = []
     for rel, data in planned.files.items():
@@ -404,7 +512,7 @@ def _hand_edited(planned: _Planned, out: Path, manifest: Manifest, journal: dict
         if rel.endswith(".md") or not path.exists():
             continue
         current = sha256(path.read_bytes())
-        ours = manifest.known_hashes(rel) | ({journal[rel]} if rel in journal else set())
+        ours = manifest.known_hashes(rel) | journal.get(rel, set())
         if current not in ours and current != sha256(data):
             conflicts.append(rel)
     return conflicts
@@ -413,11 +521,18 @@ def _hand_edited(planned: _Planned, out: Path, manifest: Manifest, journal: dict
 def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Job]] | None = None) -> BuildResult:
     """Validate the area, then (re)write every document whose inputs or content changed, as a draft (or, with
     ``options.issue``, issue the current drafts)."""
+    office = _office(options)  # --pdf without LibreOffice fails here, before any work
+    _check_output_dir(options.out_dir, options.area_dir)
+    with outdir.holding(options.out_dir):  # one build at a time in OUT
+        return _build(options, progress, office)
+
+
+def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Job]] | None,
+           office: LibreOffice | None = None) -> BuildResult:
     from .write import DocMeta, DocxWriter
 
-    office = _office(options)  # --pdf without LibreOffice fails here, before any work
     loaded = load_area(options.area_dir, options.strict)  # raises before anything is written
-    _check_output_dir(options.out_dir)
+    check_selection(loaded, options.only)
     out = options.out_dir
     result = BuildResult(warnings=loaded.warnings)
     renderer = Renderer(options.templates_dir)
@@ -425,12 +540,18 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
         writer = DocxWriter(options.reference_docx)
     except ValueError as exc:  # a file that is not a Word document at all
         raise OutputProblem(f"--reference-docx: {exc}") from None
+    outdir.check_targets(out, [MANIFEST_NAME, BACKUP_NAME, JOURNAL_NAME])
     manifest = Manifest.read(out)
-    if manifest.problem:
-        result.notes.append(f"{manifest.problem}; rebuilding every document")
     journal = read_journal(out)
-    jobs = resolve(loaded, options.as_of, options.only)
+    jobs = resolve(loaded, options.as_of, options.only, translations_for(loaded))
     result.documents = len(jobs)
+    outdir.check_targets(out, [rel for job in jobs for rel in _outputs(job)])
+    if manifest.problem or manifest.notes:
+        recovered = recover_records(out, {j.id: (_outputs(j), j.doc.title, _group(j)) for j in jobs}, manifest)
+        if manifest.problem:
+            result.notes.append(f"{manifest.problem}; rebuilding every document" + (
+                f" ({len(recovered)} recognised as protocolgen's own, their versions kept)" if recovered else ""))
+    result.notes += manifest.notes
     earlier_pdfs = _recorded_pdfs(manifest)  # before planning replaces the records of changed documents
 
     area = loaded.area
@@ -448,6 +569,11 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
             result.unchanged.append(job.id)
         else:
             planned.append(item)
+    for job in jobs:
+        if job.missed:
+            result.notes.append(f"{job.id}: {len(job.missed)} text(s) missing from the {'/'.join(job.languages)} "
+                                f"catalogue, printed in English and marked as English: "
+                                + "; ".join(repr(t[:60]) for t in job.missed[:3]) + ("; ..." if len(job.missed) > 3 else ""))
     if planner.not_ready:
         raise NotReady("cannot issue, nothing was written:\n" + "\n".join(f"  {why}" for why in planner.not_ready)
                        + "\nBuild first (protocolgen build), check the drafts, then issue them.")
@@ -459,6 +585,9 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     if gaps and options.strict:
         raise CoverageIncomplete(gaps)
 
+    outdir.check_targets(out, [rel for item in planned for rel in item.files] + ["index.html", "changes.md",
+                                                                                  "changes.docx", "coverage.md",
+                                                                                  "coverage.json"])
     # 2. Protect hand edits: a file whose bytes we did not write is kept unless --force (then backed up).
     to_write: list[_Planned] = []
     for item in planned:
@@ -508,23 +637,24 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     pending = {rel: sha256(data) for item in to_write for rel, data in item.files.items()}
     pending |= {rel: sha256(data) for rel, data in reports.items() if _differs(out / rel, data)}
     if pending:
-        atomic_write(out / JOURNAL_NAME, _json(pending))
+        add_to_journal(out, journal, pending)
     for item in to_write:
         for rel, data in item.files.items():
-            if _differs(out / rel, data):
+            if rel.endswith(".md"):  # a review copy (--emit-markdown) is protected from overwriting like a report
+                _write_report(out, rel, data, manifest, journal, options.force, result)
+            elif _differs(out / rel, data):
                 atomic_write(out / rel, data)
                 result.written.append(rel)
-    pdf_error = _make_pdfs(pdfs, office, out, manifest, pending, result)
+    pdf_error = _make_pdfs(pdfs, office, out, manifest, journal, result)
     if pdf_error is not None:  # the index must not link the PDFs that could not be made
         reports["index.html"] = index()
-        pending["index.html"] = sha256(reports["index.html"])
-        atomic_write(out / JOURNAL_NAME, _json(pending))
+        add_to_journal(out, journal, {"index.html": sha256(reports["index.html"])})
     for rel, data in reports.items():
         _write_report(out, rel, data, manifest, journal, options.force, result)
     manifest_bytes = manifest.to_json().encode("utf-8")
     if _differs(out / MANIFEST_NAME, manifest_bytes):
         atomic_write(out / MANIFEST_NAME, manifest_bytes)
-    (out / JOURNAL_NAME).unlink(missing_ok=True)
+    settle(out, manifest, journal, manifest_bytes)  # the manifest's backup copy; the journal kept until recorded
     if pdf_error is not None:
         raise pdf_error  # every Word document, report and the manifest are written; only these PDFs are not
     return result
@@ -569,7 +699,7 @@ def _back_up(out: Path, rel: str) -> str:
     return backup.relative_to(out).as_posix()
 
 
-def _write_report(out: Path, rel: str, data: bytes, manifest: Manifest, journal: dict[str, str], force: bool,
+def _write_report(out: Path, rel: str, data: bytes, manifest: Manifest, journal: dict[str, set[str]], force: bool,
                   result: BuildResult) -> None:
     """Write a report (index, change report) unless it was edited by hand since protocolgen wrote it."""
     path = out / rel
@@ -578,7 +708,7 @@ def _write_report(out: Path, rel: str, data: bytes, manifest: Manifest, journal:
             manifest.reports[rel] = sha256(data)
             return
         current = sha256(path.read_bytes())
-        if current not in manifest.known_hashes(rel) and journal.get(rel) != current:
+        if current not in manifest.known_hashes(rel) and current not in journal.get(rel, set()):
             if not force:
                 result.edited.append(rel)
                 return
@@ -592,16 +722,20 @@ def refresh_index(out_dir: Path, manifest: Manifest, register: SignoffRegister) 
     """Rewrite index.html after a change no document shows (a signature); True when it was kept because it was
     edited by hand. The manifest notes the new index, as after a build."""
     result = BuildResult()
-    data = index_html(manifest, manifest.area, progress_of(manifest, register)).encode("utf-8")
-    _write_report(out_dir, "index.html", data, manifest, {}, False, result)
-    manifest_bytes = manifest.to_json().encode("utf-8")
-    if _differs(out_dir / MANIFEST_NAME, manifest_bytes):
-        atomic_write(out_dir / MANIFEST_NAME, manifest_bytes)
+    covered = {doc_id: report for doc_id, record in manifest.documents.items()
+               if record.coverage and (report := coverage.from_record(doc_id, record.coverage)) is not None}
+    with outdir.holding(out_dir):  # not while a build writes OUT
+        data = index_html(manifest, manifest.area, progress_of(manifest, register), covered).encode("utf-8")
+        _write_report(out_dir, "index.html", data, manifest, {}, False, result)
+        manifest_bytes = manifest.to_json().encode("utf-8")
+        if _differs(out_dir / MANIFEST_NAME, manifest_bytes):
+            atomic_write(out_dir / MANIFEST_NAME, manifest_bytes)
     return "index.html" in result.edited
 
 
 def _group(job: Job) -> str:
-    owner = job.context.get("panel") or job.context["agency"].agency
+    context = job.context_in("en")  # the index page is in English
+    owner = context.get("panel") or context["agency"].agency
     return owner.name
 
 
@@ -653,7 +787,7 @@ def _rewritten(to_write: list[_Planned], out: Path) -> set[str]:
 
 
 def _plan_pdfs(options: BuildOptions, jobs: list[Job], manifest: Manifest, earlier: dict[str, str],
-               rewritten: set[str], held: set[str], journal: dict[str, str], result: BuildResult) -> _PdfPlan:
+               rewritten: set[str], held: set[str], journal: dict[str, set[str]], result: BuildResult) -> _PdfPlan:
     """Decide which PDFs to make, hold back or remove. A PDF to be made is recorded at once (with an empty
     hash until it is made), so that the index written with this build links it."""
     plan = _PdfPlan()
@@ -666,7 +800,7 @@ def _plan_pdfs(options: BuildOptions, jobs: list[Job], manifest: Manifest, earli
         path = out / rel
         current = sha256(path.read_bytes()) if path.exists() else None
         ours = current is not None and (current == earlier.get(rel) or current in manifest.known_hashes(rel)
-                                        or journal.get(rel) == current)
+                                        or current in journal.get(rel, set()))
         # The PDF recorded for this document, still there, of a Word document this build leaves as it was
         # (a document written again unchanged, e.g. for --emit-markdown, has a new record without it).
         still_current = current is not None and job.id not in rewritten and current in (
@@ -690,11 +824,12 @@ def _plan_pdfs(options: BuildOptions, jobs: list[Job], manifest: Manifest, earli
             plan.back_up.append(rel)
         plan.convert.append(job.id)
         manifest.documents[job.id] = dataclasses.replace(record, files={**record.files, rel: ""})
+    outdir.check_targets(out, [f"{doc}.pdf" for doc in plan.convert] + plan.remove + plan.back_up)
     return plan
 
 
-def _make_pdfs(plan: _PdfPlan, office: LibreOffice | None, out: Path, manifest: Manifest, pending: dict[str, str],
-               result: BuildResult) -> ProtocolgenError | None:
+def _make_pdfs(plan: _PdfPlan, office: LibreOffice | None, out: Path, manifest: Manifest,
+               journal: dict[str, set[str]], result: BuildResult) -> ProtocolgenError | None:
     """Carry out the plan after the Word documents are written; the error that stopped some PDFs, if any
     (their records then have no PDF, so the next build --pdf makes them)."""
     for rel in plan.remove:
@@ -716,8 +851,7 @@ def _make_pdfs(plan: _PdfPlan, office: LibreOffice | None, out: Path, manifest: 
         record = manifest.documents[doc]
         manifest.documents[doc] = dataclasses.replace(record, files={**record.files, rel: digest})
         result.written.append(rel)
-        pending[rel] = digest  # a build stopped after this PDF recognises it as its own
-        atomic_write(out / JOURNAL_NAME, _json(pending))
+        add_to_journal(out, journal, {rel: digest})  # a build stopped after this PDF recognises it as its own
 
     try:
         convert_to_pdf([out / f"{doc}.docx" for doc in plan.convert], office=office, progress=made)

@@ -39,6 +39,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # the command line itself is wrong (click's usage errors)
     STALE = 3  # status: a document is stale, or a file was edited by hand since protocolgen wrote it
     HELD_BACK = 4  # build, issue: files edited by hand were not overwritten (everything else was written)
+    INTERRUPTED = 130  # stopped by Ctrl+C (128 + SIGINT, as shells report it); what was written is kept
 
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -183,6 +184,16 @@ class _Group(click.Group):
             if ctx.meta.get(_JSON):
                 _emit({"ok": False, "error": str(exc), "diagnostics": []})
             ctx.exit(ExitCode.ERRORS)
+        except OSError as exc:  # a folder or file the computer refuses: said in words, never a traceback
+            from .outdir import describe_os_error
+
+            fail(f"error: {describe_os_error(exc)}")
+            if ctx.meta.get(_JSON):
+                _emit({"ok": False, "error": describe_os_error(exc), "diagnostics": []})
+            ctx.exit(ExitCode.ERRORS)
+        except KeyboardInterrupt:
+            fail("interrupted: files already written are kept; the next build finishes the work")
+            ctx.exit(ExitCode.INTERRUPTED)
 
 
 @click.group(cls=_Group, context_settings=CONTEXT)
@@ -193,7 +204,7 @@ def main() -> None:
     safeguarding panels, generated from agency profiles (YAML).
 
     Exit codes: 0 ok; 1 errors in the area (or another error, explained); 2 usage; 3 stale (status);
-    4 hand edits held back (build, issue)."""
+    4 hand edits held back (build, issue); 130 interrupted."""
 
 
 # --- validate ------------------------------------------------------------------------------------------

@@ -12,11 +12,12 @@ import reprlib
 import types
 import typing
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import Diagnostic
+from .errors import Diagnostic, ProtocolgenError
 from .load import SourceFile, format_loc
 
 
@@ -74,6 +75,13 @@ def _describe(value: Any) -> str:
 
 
 _SLUG_PATTERN = "^[a-z0-9]+(?:-[a-z0-9]+)*$"
+# pydantic's bound errors, in words for numbers (False) and for dates (True).
+_BOUNDS = {
+    "less_than_equal": ("at most", "on or before"),
+    "less_than": ("less than", "before"),
+    "greater_than_equal": ("at least", "on or after"),
+    "greater_than": ("more than", "after"),
+}
 
 
 def _message(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
@@ -107,6 +115,10 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
         return "must not be empty", ""
     if kind == "too_short":
         return f"needs at least {ctx.get('min_length', 1)} item(s)", ""
+    if kind in _BOUNDS:
+        bound = next(iter(ctx.values()), "")
+        dated = isinstance(bound, date) or bool(re.match(r"^\d{4}-\d\d-\d\d$", str(bound)))
+        return f"{_describe(value)} is out of range: it must be {_BOUNDS[kind][dated]} {bound}", ""
     if kind.startswith("date_") or kind.startswith("datetime_"):
         # pydantic's own words ("invalid character in year") do not say how to write a date; these do.
         if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
@@ -146,3 +158,16 @@ def diagnostics_from(
         full = (*prefix, *loc)
         out.append(Diagnostic(source.display, source.line_of(full), format_loc(full), message, "error", hint))
     return out
+
+
+def check_selection(loaded: Any, only: Iterable[str]) -> None:
+    """Every ``--only panel:<id>`` / ``agency:<id>`` names a panel or agency of the area (``loaded``, a
+    ``LoadedArea``); otherwise a ``ProtocolgenError`` with a "did you mean", rather than a build of nothing."""
+    for item in only:
+        kind, _, ident = item.partition(":")
+        known = loaded.panels if kind == "panel" else loaded.agencies if kind == "agency" else None
+        if known is None:
+            raise ProtocolgenError(f"--only {item}: say panel:<id> or agency:<id>")
+        if ident not in known:
+            hint = suggest(ident, known) or f"the {kind} ids are: {', '.join(sorted(known)) or 'none'}"
+            raise ProtocolgenError(f"--only {item}: no {kind} has the id '{ident}' ({hint})")

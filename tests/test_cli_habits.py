@@ -58,7 +58,7 @@ def with_error(root: Path) -> None:
 
 def test_exit_codes_are_fixed_numbers() -> None:
     assert {code.name: int(code) for code in ExitCode} == {"OK": 0, "ERRORS": 1, "USAGE": 2, "STALE": 3,
-                                                           "HELD_BACK": 4}
+                                                           "HELD_BACK": 4, "INTERRUPTED": 130}
 
 
 def test_readme_documents_every_exit_code() -> None:

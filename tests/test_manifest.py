@@ -55,10 +55,16 @@ def test_versions_count_up() -> None:
 
 def test_a_damaged_manifest_is_reported_not_raised(tmp_path: Path) -> None:
     assert Manifest.read(tmp_path).documents == {} and not Manifest.read(tmp_path).problem
-    for text in ("{not json", "[]", '{"format": 99, "documents": {}}', '{"format": 1, "documents": {"x": 3}}'):
+    for text in ("{not json", "[]", '{"format": 99, "documents": {}}'):
         (tmp_path / MANIFEST_NAME).write_text(text, encoding="utf-8")
         manifest = Manifest.read(tmp_path)
         assert manifest.documents == {} and MANIFEST_NAME in manifest.problem, text
+    # A damaged record is dropped on its own, with a note naming it.
+    (tmp_path / MANIFEST_NAME).write_text('{"format": 1, "documents": {"x": 3}}', encoding="utf-8")
+    manifest = Manifest.read(tmp_path)
+    assert manifest.documents == {} and not manifest.problem
+    assert manifest.notes == [(f"{MANIFEST_NAME}: the record of 'x' is damaged (its id is not a document's path); "
+                              "rebuilding it")]
 
 
 def test_a_major_change_starts_the_next_whole_version() -> None:
@@ -68,7 +74,8 @@ def test_a_major_change_starts_the_next_whole_version() -> None:
 
 def test_a_format_1_manifest_is_read_as_issued(tmp_path: Path) -> None:
     # Before drafts existed every build issued its documents: a format 1 record is issued as it stands.
-    record = {"fingerprint": "f", "content": "c", "version": "1.2", "inputs": {}, "files": {"a.docx": "h"},
+    record = {"fingerprint": "f", "content": "c", "version": "1.2", "inputs": {},
+              "files": {"panels/x/protocol.docx": "0" * 64},  # a record as a build wrote it (paths and hashes checked)
               "history": [{"version": "1.0", "date": "2026-04-01", "summary": "First issue"},
                           {"version": "1.2", "date": "2026-04-01", "summary": "Title changed."}]}
     (tmp_path / MANIFEST_NAME).write_text(json.dumps({"format": 1, "documents": {"panels/x/protocol": record}}),

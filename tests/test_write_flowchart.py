@@ -294,3 +294,17 @@ def test_libreoffice_draws_the_shapes_not_the_fallback(chart_docx, tmp_path):
     assert "Share what was agreed" in words and "Yes" in words and "No" in words
     assert "If yes, share what was agreed" not in words  # the fallback text was not used
 
+
+
+def test_a_redline_that_removes_the_chart_declares_its_namespaces_and_validates(writer, tmp_path):
+    data = redline(DOCUMENT, "# Sharing\n\nNo chart now.\n", META, author="A", when=datetime.date(2026, 5, 1),
+                   writer=writer)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        head = archive.read("word/document.xml")[:800].decode()
+    assert 'xmlns:wpg="' in head and 'xmlns:wps="' in head
+    assert document_xml(data).find(".//w:del/w:r/mc:AlternateContent", NS) is not None
+    audit = pytest.importorskip("openxml_audit")
+    path = tmp_path / "removed.docx"
+    path.write_bytes(data)
+    result = audit.OpenXmlValidator(file_format=audit.FileFormat.OFFICE_2019, max_errors=50).validate(str(path))
+    assert result.is_valid, [str(error) for error in result.errors]

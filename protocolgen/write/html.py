@@ -1,24 +1,40 @@
 """Markdown to a standalone, accessible HTML page (for publishing a protocol or notice on a web site).
 
-The page has ``lang``, a ``<title>``, the document title as the only ``<h1>``, markdown headings one level
-down (``#`` is ``<h2>``) with ids from unique slugs of their text, table header cells with ``scope="col"``,
-and a small embedded stylesheet (no external resources). Raw HTML in the markdown is disabled, so data can
-never inject markup: ``<script>`` in a value prints as text.
+The page shell is a Jinja2 template, ``protocolgen/templates/page.html.j2``, rendered in Jinja2's sandbox with
+autoescaping; an area may give its own (``render_html(..., shell=source)``, from its ``--templates`` folder)
+for its header, logo and colours. A shell that does not parse, or uses an undefined value, is a
+``ValueError`` naming ``page.html.j2`` and the line.
+
+The page has ``lang``, a ``<title>``, the document title as the only ``<h1>``, markdown headings below it with
+no level skipped (``#`` is ``<h2>``; a heading never sits more than one level below the one before it), ids
+from unique slugs of their text (or the id a ``{#some-id}`` line gave), table header cells with
+``scope="col"``, and a small embedded stylesheet (no external resources). Raw HTML in the markdown is
+disabled, so data can never inject markup: ``<script>`` in a value prints as text.
+
+It reads on a 320 px screen without sideways scrolling: long words, e-mail addresses and links wrap
+(``overflow-wrap: anywhere``), and each table sits in its own focusable, labelled region that scrolls
+sideways if the table is wider than the screen. In print, a heading stays with what follows it and a table
+with the paragraph that introduces it (``break-after: avoid``), and rows, notes and charts are not split.
 
 Containers: ``toc`` becomes a ``<nav>`` of links to the headings; ``pagebreak`` produces nothing; ``note``
 becomes ``<div class="note" role="note">``; ``signatures`` and ``form`` wrap their tables in a ``<div>`` whose
 CSS leaves room to write (a page is for reading: ☐ stays a glyph, form tables stay tables); ``lang cy``
-becomes ``<div lang="cy">``. A heading given an id (``{#some-id}``) has that id.
+becomes ``<div lang="cy">``; ``flowchart`` an inline SVG followed by its table as the text version.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from html import escape
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
+from markupsafe import Markup
 
 from protocolgen.write import flowchart
 from protocolgen.write import markdown as mdx
@@ -26,24 +42,26 @@ from protocolgen.write import markdown as mdx
 if TYPE_CHECKING:
     from protocolgen.write import DocMeta
 
-__all__ = ["CSS", "render_html"]
+__all__ = ["CSS", "PAGE_TEMPLATE", "render_html"]
+
+PAGE_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "page.html.j2"
 
 # Ids the page itself uses; heading slugs never take them.
 _RESERVED_IDS = mdx.RESERVED_IDS
 
 CSS = """\
 :root { color-scheme: light; }
-body { margin: 0; background: #fff; color: #1a1a1a;
+body { margin: 0; background: #fff; color: #1a1a1a; overflow-wrap: anywhere;
   font: 1rem/1.55 Arial, "Liberation Sans", Helvetica, sans-serif; }
-main, .page-footer { max-width: 50rem; margin: 0 auto; padding: 0 1.25rem; }
-h1, h2, h3, h4 { color: #1f3864; line-height: 1.25; font-weight: bold; }
+main, .page-header, .page-footer { max-width: 50rem; margin: 0 auto; padding: 0 1.25rem; }
+h1, h2, h3, h4, h5 { color: #1f3864; line-height: 1.25; font-weight: bold; }
 h1 { font-size: 2rem; margin: 2rem 0 1.5rem; padding-bottom: .5rem; border-bottom: 3px solid #1f3864; }
 h2 { font-size: 1.5rem; margin: 2rem 0 .75rem; }
 h3 { font-size: 1.2rem; margin: 1.5rem 0 .5rem; }
-h4 { font-size: 1.05rem; margin: 1.25rem 0 .5rem; }
+h4, h5 { font-size: 1.05rem; margin: 1.25rem 0 .5rem; }
 .num { display: inline-block; min-width: 2.75em; }
 a { color: #0563c1; text-decoration: underline; }
-a:focus-visible { outline: 3px solid #1f3864; outline-offset: 2px; }
+a:focus-visible, .table-scroll:focus-visible { outline: 3px solid #1f3864; outline-offset: 2px; }
 .toc { margin: 1.5rem 0 2rem; }
 .toc ol { list-style: none; margin: 0; padding-left: 0; }
 .toc ol ol { padding-left: 1.75rem; }
@@ -52,66 +70,113 @@ a:focus-visible { outline: 3px solid #1f3864; outline-offset: 2px; }
 .note { margin: 1rem 0; padding: .75rem 1rem; background: #eef3fa;
   border: 1px solid #2f5496; border-left: 6px solid #2f5496; }
 .note > :first-child { margin-top: 0; } .note > :last-child { margin-bottom: 0; }
-table { border-collapse: collapse; width: 100%; margin: 1rem 0; font-size: .95rem; }
-th, td { border: 1px solid #a6a6a6; padding: .35rem .5rem; text-align: left; vertical-align: top; }
+.table-scroll { overflow-x: auto; margin: 1rem 0; }
+table { border-collapse: collapse; width: 100%; font-size: .95rem; }
+th, td { border: 1px solid #a6a6a6; padding: .35rem .5rem; text-align: left; vertical-align: top;
+  overflow-wrap: break-word; }
 thead th { background: #d9e2f3; border-bottom: 2px solid #1f3864; }
+pre { overflow-x: auto; }
 .signatures tbody td { height: 3.5rem; }
 .form tbody td { height: 2.75rem; }
 .flowchart svg { display: block; max-width: 100%; height: auto; margin: 1rem 0; }
+.marking { margin: .75rem 0; text-align: center; font-weight: bold; letter-spacing: .05em; }
+.status { margin: .5rem 0; padding: .25rem; text-align: center; font-weight: bold; font-size: 1.25rem;
+  border: 2px solid #1a1a1a; }
 .page-footer { margin-top: 3rem; padding-top: .75rem; padding-bottom: 2rem; border-top: 1px solid #a6a6a6;
   color: #4d4d4d; font-size: .9rem; }
 @media print {
   body { font-size: 11pt; }
   a { color: inherit; }
   thead { display: table-header-group; }
-  tr, .note { break-inside: avoid; }
+  h2, h3, h4, h5, .lead-in { break-after: avoid; }
+  tr, .note, .flowchart svg { break-inside: avoid; }
+  .table-scroll { overflow: visible; }
 }
 """
 
 
-def render_html(markdown: str, meta: DocMeta) -> str:
+def render_html(markdown: str, meta: DocMeta, shell: str | None = None) -> str:
     """A complete HTML page for ``markdown`` (see :mod:`protocolgen.write.markdown`).
 
-    Raises ``ValueError`` for an unknown ``:::`` container or a misused one, like the Word writer.
+    ``shell`` is the source of a page template to use instead of the bundled ``page.html.j2`` (see that file
+    for what it is given). Raises ``ValueError`` for an unknown ``:::`` container or a misused one, like the
+    Word writer, and for a shell that does not parse or uses an undefined value.
     """
     tokens = mdx.parse(markdown)
     headings = mdx.outline(tokens, reserved_slugs=_RESERVED_IDS)
     _annotate(tokens, headings)
     env: dict[str, Any] = {"headings": headings, "numbered": meta.numbered_headings}
     body = _RENDERER.render(tokens, mdx.PARSER_OPTIONS, env)
-
-    e = escape
-    head_meta = [f'<meta name="author" content="{e(meta.author)}">']
-    if meta.subject:
-        head_meta.append(f'<meta name="description" content="{e(meta.subject)}">')
-    if meta.keywords:
-        head_meta.append(f'<meta name="keywords" content="{e(", ".join(meta.keywords))}">')
-    footer = [f"Version {e(meta.version)}", f"Issued {e(meta.issue_date_text)}"]
+    # the shell escapes every value (autoescape): the words are the document's language (DocMeta.labels)
+    footer = [f"{meta.label('Version')} {meta.version}", f"{meta.label('Issued')} {meta.issue_date_text}", meta.author]
     if meta.reference:
-        footer.insert(0, e(meta.reference))
-    footer.append(e(meta.author))
-    return (
-        "<!DOCTYPE html>\n"
-        f'<html lang="{e(meta.language)}">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{e(meta.title)}</title>\n" + "\n".join(head_meta) + "\n"
-        f"<style>\n{CSS}</style>\n</head>\n<body>\n"
-        f'<main id="main">\n<h1 id="document-title">{e(meta.title)}</h1>\n{body}</main>\n'
-        f'<footer class="page-footer">\n<p>{" | ".join(footer)}</p>\n</footer>\n'
-        "</body>\n</html>\n"
-    )
+        footer.insert(0, meta.reference)
+    template = _bundled_shell() if shell is None else _compile(shell)
+    context = {
+        "title": meta.title, "subject": meta.subject, "author": meta.author, "language": meta.language,
+        "keywords": list(meta.keywords), "version": meta.version, "issue_date_text": meta.issue_date_text,
+        "reference": meta.reference, "marking": meta.marking, "status_label": meta.status_label,
+        "footer": footer, "css": Markup(CSS), "body": Markup(body),  # ours: already HTML
+    }
+    try:
+        return template.render(context)
+    except (jinja2.UndefinedError, jinja2.TemplateRuntimeError, jinja2.exceptions.SecurityError) as exc:
+        raise ValueError(f"page.html.j2{_template_line(exc)}: {exc}") from None
+
+
+_SHELL_ENV = ImmutableSandboxedEnvironment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+                                           lstrip_blocks=True, keep_trailing_newline=True)
+
+
+@functools.lru_cache(maxsize=16)
+def _compile(source: str) -> jinja2.Template:
+    try:
+        return _SHELL_ENV.from_string(source)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ValueError(f"page.html.j2 line {exc.lineno}: {exc.message}") from None
+
+
+@functools.cache
+def _bundled_shell() -> jinja2.Template:
+    return _compile(PAGE_TEMPLATE.read_text(encoding="utf-8"))
+
+
+def _template_line(exc: Exception) -> str:
+    """`` line N`` of the shell where a render error happened, from the traceback Jinja2 rewrites."""
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f" line {line}" if line else ""
 
 
 def _annotate(tokens: Sequence[Token], headings: Sequence[mdx.Heading]) -> None:
-    """Attach each heading's outline entry and each container's name to its open and close tokens."""
+    """Attach each heading's outline entry and HTML level, each container's name, and each table's label
+    to their tokens; mark the paragraph that leads into a table."""
     heading_index = 0
     open_containers: list[str] = []
-    for token in tokens:
+    html_level = 1  # the page title's h1
+    for index, token in enumerate(tokens):
         if token.type == "heading_open":
-            token.meta["heading"] = headings[heading_index]
+            heading = headings[heading_index]
+            # one level below the markdown's (the title is h1), never more than one below the heading before
+            html_level = min(heading.level + 1, html_level + 1)
+            token.meta["heading"], token.meta["level"] = heading, html_level
             heading_index += 1
         elif token.type == "heading_close":
-            token.meta["heading"] = headings[heading_index - 1]
+            token.meta["heading"], token.meta["level"] = headings[heading_index - 1], html_level
+        elif token.type == "paragraph_open" and index + 3 < len(tokens) and tokens[index + 3].type == "table_open":
+            token.attrSet("class", "lead-in")  # kept with its table in print
+        elif token.type == "table_open":
+            header: list[str] = []
+            for inner in tokens[index + 1:]:
+                if inner.type == "thead_close":
+                    break
+                if inner.type == "inline":
+                    header.append(mdx.inline_text(inner).strip())
+            token.meta["label"] = "Table: " + ", ".join(h for h in header if h) if any(header) else "Table"
         elif token.type == mdx.CONTAINER_OPEN:
             name = mdx.container_name(token)
             token.meta["name"] = name
@@ -120,18 +185,24 @@ def _annotate(tokens: Sequence[Token], headings: Sequence[mdx.Heading]) -> None:
             token.meta["name"] = open_containers.pop()
 
 
-def _heading_tag(heading: mdx.Heading) -> str:
-    return f"h{heading.level + 1}"  # the page title is the only h1
-
-
 def _heading_open(tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     heading: mdx.Heading = tokens[idx].meta["heading"]
     number = f'<span class="num">{heading.number}</span> ' if env["numbered"] else ""
-    return f'<{_heading_tag(heading)} id="{heading.slug}">{number}'
+    return f'<h{tokens[idx].meta["level"]} id="{heading.slug}">{number}'
 
 
 def _heading_close(tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
-    return f"</{_heading_tag(tokens[idx].meta['heading'])}>\n"
+    return f"</h{tokens[idx].meta['level']}>\n"
+
+
+def _table_open(tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    # a focusable, labelled region, so a table wider than a phone's screen scrolls on its own
+    label = escape(tokens[idx].meta["label"])
+    return f'<div class="table-scroll" role="region" tabindex="0" aria-label="{label}">\n<table>\n'
+
+
+def _table_close(tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    return "</table>\n</div>\n"
 
 
 def _th_open(tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
@@ -248,6 +319,8 @@ def _make_renderer() -> RendererHTML:
     rules["heading_open"] = _heading_open
     rules["heading_close"] = _heading_close
     rules["th_open"] = _th_open
+    rules["table_open"] = _table_open
+    rules["table_close"] = _table_close
     rules[mdx.CONTAINER_OPEN] = _container_open
     rules[mdx.CONTAINER_CLOSE] = _container_close
     return renderer

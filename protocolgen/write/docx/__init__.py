@@ -8,9 +8,13 @@ The writer is layered like python-docx, each module one layer, data flowing one 
 * :mod:`~protocolgen.write.docx.reference`: the house style read from a reference .docx and completed from
   the bundled one (styles found by name, headings and lists linked to Word list numbering).
 * :mod:`~protocolgen.write.docx.body`: markdown-it tokens to paragraphs and tables, one method per token
-  type, with :mod:`~protocolgen.write.docx.fields` (fields, the contents list, bookmarks) and
-  :mod:`~protocolgen.write.docx.section` (page setup, header, footer) beside it.
-* :mod:`~protocolgen.write.docx.writer`: :class:`DocxWriter`, which puts them together.
+  type, with beside it :mod:`~protocolgen.write.docx.fields` (fields, the contents list, bookmarks),
+  :mod:`~protocolgen.write.docx.section` (page setup, header with marking and status, footer),
+  :mod:`~protocolgen.write.docx.controls` (check boxes and text boxes in ``::: form``) and
+  :mod:`~protocolgen.write.docx.drawing` (``::: flowchart`` as DrawingML shapes).
+* :mod:`~protocolgen.write.docx.revisions`: two rendered bodies compared into one with tracked changes.
+* :mod:`~protocolgen.write.docx.writer`: :class:`DocxWriter`, which puts them together (``render``,
+  ``redline``).
 
 Design, for speed and reproducibility: :class:`DocxWriter` reads the reference once; a render builds
 ``word/document.xml``, the header and the footer directly with lxml (no python-docx objects: their

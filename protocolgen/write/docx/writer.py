@@ -3,7 +3,8 @@ the bytes of a .docx, assembling the body, the shared parts and the package.
 
 The shared parts (styles, numbering, settings) are computed once per variant a document can need and kept as
 finished bytes, so a render only builds ``word/document.xml``, the header, the footer and (when a document has
-ordered lists, each restarting at its own number) a copy of the numbering.
+ordered lists, each restarting at its own number) a copy of the numbering. A redline renders both versions
+into one set of ids and hands them to :mod:`protocolgen.write.docx.revisions`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,222 @@
+"""The catalogue of bad and odd inputs (``tests/catalogue/*.yaml``): each case says what to do to the small
+test area (``arealib``), which command to run, and what the user must see. Every case also checks that no
+traceback is ever printed and that the command ended by its own decision (no exception escaped).
+
+A case::
+
+    - id: bad-date                      # the test id
+      says: an impossible date ...      # what it is about, in words
+      build_first: false                # build once before the steps (for cases about an existing OUT)
+      steps:                            # in order; paths are relative to the area ('out/...': to OUT)
+        - set: {file: area.yaml, field: issue_date, value: ...}      # a value, through yaml.safe_dump
+        - set: {file: ..., field: ..., repeat: {text: "x", times: 9, prefix: "", suffix: ""}}
+        - delete: {file: ..., field: ...}
+        - text: {file: ..., replace: "...", with: "..."}             # raw text, for what safe_dump cannot make
+        - append: {file: ..., text: "..."}
+        - write: {file: ..., text: "...", encoding: utf-8}            # the whole file (utf-16, latin-1, ...)
+        - binary: {file: ..., size: 1000}
+        - mkdir: agencies/x.yaml
+        - symlink: {path: ..., to: ...}
+        - unreadable: agencies/x.yaml
+        - template: {name: protocol.md.j2, text: "..."}               # a --templates folder is passed
+      run: [build, "{area}", -o, "{out}"]                            # default: [validate, "{area}"]
+      expect:
+        exit: 1
+        at: {file: ..., line_of: "needle", field: ...}               # or line: N, or no_line: true
+        says: [...]                                                  # all in the output
+        not_says: [...]
+        nothing_written: true                                        # OUT absent (or as before the steps)
+        max_diagnostics: 2                                           # for the file of 'at'
+        docx: {file: ..., contains: [...], not_contains: [...]}      # the text of paragraphs, tables, footers
+        html: {file: ..., contains: [...], not_contains: [...]}      # the page's source
+        safe_links: true                                             # no javascript:/file:/data: link anywhere
+"""
+
+from __future__ import annotations
+
+import builtins
+import copy
+import io
+import re
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import arealib as A
+import docx
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import protocolgen.load as load_module
+from protocolgen.cli import main
+
+CATALOGUE = Path(__file__).parent / "catalogue"
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for path in sorted(CATALOGUE.glob("*.yaml")):
+        for case in yaml.safe_load(path.read_text(encoding="utf-8")):
+            marks = []
+            if case.get("posix_only") and sys.platform == "win32":
+                marks.append(pytest.mark.skip(reason="needs POSIX links or permissions"))
+            cases.append(pytest.param(case, id=f"{path.stem}:{case['id']}", marks=marks))
+    return cases
+
+
+CASES = _cases()
+
+
+def test_the_catalogue_is_large_and_its_ids_unique() -> None:
+    ids = [param.id for param in CASES]
+    assert len(ids) >= 80 and len(set(ids)) == len(ids)
+
+
+def _path(root: Path, out: Path, rel: str) -> Path:
+    return out / rel[4:] if rel.startswith("out/") else root / rel
+
+
+def _apply(step: dict[str, Any], root: Path, out: Path, templates: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (kind, spec), = step.items()
+    if kind == "set":
+        value = spec["value"] if "value" in spec else (
+            spec["repeat"].get("prefix", "") + spec["repeat"]["text"] * spec["repeat"]["times"]
+            + spec["repeat"].get("suffix", ""))
+        A.set_field(root, spec["file"], spec["field"], copy.deepcopy(value))
+    elif kind == "delete":
+        A.delete_field(root, spec["file"], spec["field"])
+    elif kind == "text":
+        path = root / spec["file"]
+        text = path.read_text(encoding="utf-8")
+        assert spec["replace"] in text, f"{spec['replace']!r} is not in {spec['file']}"
+        path.write_text(text.replace(spec["replace"], spec["with"], 1), encoding="utf-8", newline="")
+    elif kind == "append":
+        with open(root / spec["file"], "a", encoding="utf-8", newline="") as handle:
+            handle.write(spec["text"])
+    elif kind == "write":
+        path = _path(root, out, spec["file"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(spec["text"].encode(spec.get("encoding", "utf-8")))
+    elif kind == "binary":
+        _path(root, out, spec["file"]).write_bytes(bytes(range(256)) * (spec["size"] // 256 + 1))
+    elif kind == "mkdir":
+        path = _path(root, out, spec)
+        if path.is_file():
+            path.unlink()
+        path.mkdir(parents=True, exist_ok=True)
+    elif kind == "symlink":
+        link = _path(root, out, spec["path"])
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if link.exists() or link.is_symlink():
+            link.unlink()
+        link.symlink_to(_path(root, out, spec["to"]) if not spec["to"].startswith("/") else Path(spec["to"]))
+    elif kind == "unreadable":
+        path = root / spec
+        path.chmod(0)
+        real_open = builtins.open
+
+        def refusing(file: Any, *args: Any, **kwargs: Any) -> Any:  # as the OS does for others than root
+            if Path(file) == path:
+                raise PermissionError(13, "Permission denied", str(file))
+            return real_open(file, *args, **kwargs)
+
+        monkeypatch.setattr(load_module, "open", refusing, raising=False)
+    elif kind == "template":
+        templates.mkdir(exist_ok=True)
+        (templates / spec["name"]).write_text(spec["text"], encoding="utf-8")
+    else:
+        raise AssertionError(f"unknown step {kind}")
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    if not folder.exists():
+        return {}
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.is_symlink()}
+
+
+def _docx_text(path: Path) -> str:
+    document = docx.Document(str(path))
+    parts = [p.text for p in document.paragraphs]
+    parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    for section in document.sections:
+        parts += [p.text for p in section.footer.paragraphs] + [p.text for p in section.header.paragraphs]
+    return "\n".join(parts)
+
+
+_BAD_LINK = re.compile(rb"(?i)(href=\"|Target=\")\s*(javascript|vbscript|file|data):")
+
+
+def _unsafe_links(out: Path) -> list[str]:
+    found = []
+    for path in sorted(out.rglob("*")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        if path.suffix == ".html" and _BAD_LINK.search(path.read_bytes()):
+            found.append(path.name)
+        elif path.suffix == ".docx":
+            with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as package:
+                for name in package.namelist():
+                    if name.endswith(".rels") and _BAD_LINK.search(package.read(name)):
+                        found.append(f"{path.name}:{name}")
+    return found
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_catalogue(case: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root, out, templates = A.write_area(tmp_path / "area"), tmp_path / "out", tmp_path / "templates"
+    runner = CliRunner()
+    if case.get("build_first"):
+        first = runner.invoke(main, ["build", str(root), "-o", str(out)])
+        assert first.exit_code == 0, first.output
+    for step in case.get("steps", []):
+        _apply(step, root, out, templates, monkeypatch)
+    before = _snapshot(out)
+    args = [a.format(area=root, out=out, templates=templates, tmp=tmp_path)
+            for a in case.get("run", ["validate", "{area}"])]
+    if templates.exists() and args[0] in ("build", "status") and "--templates" not in args:
+        args += ["--templates", str(templates)]
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, args)
+    output = result.output
+    shown = f"$ protocolgen {' '.join(args)}\n{output}"
+    assert "Traceback" not in output, shown
+    assert result.exception is None or isinstance(result.exception, SystemExit), (repr(result.exception), shown)
+    expect = case["expect"]
+    assert result.exit_code == expect.get("exit", 1), shown
+    if "at" in expect:
+        at = expect["at"]
+        where = f"{root.as_posix()}/{at['file']}"
+        if "line_of" in at:
+            where += f":{A.line_of(root, at['file'], at['line_of'])}"
+        elif "line" in at:
+            where += f":{at['line']}"
+        head = f"{where}: error:" + (f" {at['field']}:" if at.get("field") else "")
+        assert head in output, f"expected {head!r} in\n{shown}"
+        if "max_diagnostics" in expect:
+            count = output.count(f"{root.as_posix()}/{at['file']}:")
+            assert count <= expect["max_diagnostics"], shown
+    for needle in expect.get("says", []):
+        assert needle in output, f"expected {needle!r} in\n{shown}"
+    for needle in expect.get("not_says", []):
+        assert needle not in output, f"did not expect {needle!r} in\n{shown}"
+    if expect.get("nothing_written"):
+        assert _snapshot(out) == before, f"files were written:\n{shown}"
+        if not case.get("build_first"):
+            assert not out.exists() or not any(out.iterdir()), shown
+    if "docx" in expect:
+        text = _docx_text(out / expect["docx"]["file"])
+        for needle in expect["docx"].get("contains", []):
+            assert needle in text, f"expected {needle!r} in the document text:\n{text[:3000]}"
+        for needle in expect["docx"].get("not_contains", []):
+            assert needle not in text, f"did not expect {needle!r} in the document text"
+    if "html" in expect:
+        page = (out / expect["html"]["file"]).read_text(encoding="utf-8")
+        for needle in expect["html"].get("contains", []):
+            assert needle in page, f"expected {needle!r} in the page"
+        for needle in expect["html"].get("not_contains", []):
+            assert needle not in page, f"did not expect {needle!r} in the page"
+    if expect.get("safe_links"):
+        assert _unsafe_links(out) == []
