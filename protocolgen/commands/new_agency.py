@@ -144,7 +144,8 @@ def _agency_questions(answers: dict[str, Any], area_dir: Path, area_name: str | 
     yield _transfers_question()
     if answers["transfers_outside_uk"] != "none":  # yes: one transfer now, more by editing the file
         for name, info in Transfer.model_fields.items():
-            yield _question(Transfer, name, info, ("transfers_outside_uk", 0, name))
+            if info.is_required():
+                yield _question(Transfer, name, info, ("transfers_outside_uk", 0, name))
     if statutory and answers["sector"] in HEALTH_SECTORS | SOCIAL_CARE_SECTORS:
         guardian = AgencyContacts.model_fields["caldicott_guardian"]
         yield from _contact(("contacts", "caldicott_guardian"), _help(guardian, Contact), "Caldicott Guardian")
