@@ -656,15 +656,12 @@ def schema(kind: str | None, form: str, out: Path | None) -> None:
     chosen = {kind: all_schemas[kind]} if kind else all_schemas
     rendered = {name: (json.dumps(body, indent=2) + "\n" if form == "json" else as_text(name, body))
                 for name, body in chosen.items()}
-    if out:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            for name, text in rendered.items():
-                target = out / f"{name}.schema.{'json' if form == 'json' else 'txt'}"
-                target.write_text(text, encoding="utf-8")
-                info(f"wrote {target.as_posix()}")
-        except OSError as error:
-            raise ProtocolgenError(f"cannot write into {out}: {error.strerror or error}") from None
+    if out:  # an OSError (a file where the folder should be) is said in words by _Group
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in rendered.items():
+            target = out / f"{name}.schema.{'json' if form == 'json' else 'txt'}"
+            target.write_text(text, encoding="utf-8")
+            info(f"wrote {target.as_posix()}")
         return
     if form == "json":
         result(json.dumps(chosen[kind] if kind else chosen, indent=2))

@@ -41,6 +41,7 @@ from ..models import (
     Transfer,
     parse_period,
 )
+from ..outdir import describe_os_error
 from ..rules import SPECIAL_CATEGORY_WORDS
 from ..validate import suggest
 from .starter import slug
@@ -105,7 +106,7 @@ def interview(area_dir: Path, ask: Ask, today: date | None = None) -> NewAgency:
     except FileExistsError:
         raise ProtocolgenError(f"{agency_file}: already exists; nothing was written over it") from None
     except OSError as error:
-        raise ProtocolgenError(f"cannot write {agency_file}: {error.strerror or error}") from None
+        raise ProtocolgenError(f"cannot write the profile: {describe_os_error(error, agency_file)}") from None
     return NewAgency(agency_file, area_file if area_data is not None else None, data)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from .. import law
 from ..errors import ProtocolgenError
 from ..models import _WINDOWS_RESERVED
+from ..outdir import describe_os_error
 
 DEFAULT_NAME = "Riverside Youth Club"
 
@@ -76,7 +77,7 @@ def write_group_area(directory: Path, name: str = DEFAULT_NAME, on: date | None 
         area_file.write_text(area_text, encoding="utf-8")
         agency_file.write_text(agency_text, encoding="utf-8")
     except OSError as error:
-        raise ProtocolgenError(f"cannot write into {directory}: {error.strerror or error}") from None
+        raise ProtocolgenError(f"cannot write the new area: {describe_os_error(error, directory)}") from None
     return Starter(directory, area_file, agency_file, ident)
 
 
