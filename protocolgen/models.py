@@ -8,6 +8,7 @@ the help text of ``protocolgen schema``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -558,7 +559,7 @@ class AccessRequests(Strict):
     """How people see their own records (guidance 4.34)."""
 
     how: Text = Field(description="How to ask, in plain words.")
-    contact: Contact
+    contact: Contact = Field(description="Who answers requests to see records.")
     response_time: Text = Field("one month", description="How soon a request is answered.")
     cy: AccessRequestsCy | None = Field(default=None, description=_CY_HELP)
 
@@ -605,8 +606,9 @@ class Agency(Strict):
     """agencies/<id>.yaml: one agency."""
 
     id: Slug
-    name: Text
-    sector: Sector
+    name: Text = Field(description="The agency's name as the public knows it, e.g. 'Riverside Youth Club'.")
+    sector: Sector = Field(description="What kind of service it is; a community or voluntary group is "
+                           "'voluntary_community'.")
     status: Status = Field(description="statutory, voluntary or private.")
     description: Text = Field(description="One or two plain sentences on what the agency does for children.")
     website: WebAddress | None = None
@@ -654,10 +656,14 @@ class Agency(Strict):
     )
     contacts: AgencyContacts
     records: Records
-    security: list[Text] = Field(min_length=1)
-    retention: list[Retention] = Field(min_length=1)
+    security: list[Text] = Field(min_length=1, description="How the information is kept safe, one measure each, "
+                                 "e.g. 'Paper records are kept in a locked cabinet'.")
+    retention: list[Retention] = Field(min_length=1, description="How long each kind of record is kept.")
     access_requests: AccessRequests
-    special_category_data: list[SpecialCategory] = Field(default_factory=list)
+    special_category_data: list[SpecialCategory] = Field(
+        default_factory=list, description="The special categories of information it records (UK GDPR Art 9(1)), "
+        "e.g. [health] for medical needs, allergies or disabilities."
+    )
     criminal_offence_data: bool = False
     notice: NoticeNeeds = Field(default_factory=NoticeNeeds)
     consent_review_months: int = Field(12, ge=1, le=36, description="How often the agency checks a family's "
@@ -762,16 +768,47 @@ class Panel(Strict):
     cy: PanelCy | None = Field(default=None, description=_CY_HELP)
 
 
-class Area(Strict):
-    """area.yaml: the partnership that issues the documents."""
+# Fields of area.yaml that only a partnership's documents (its protocols) print. An area with panels must give
+# them (rule ``partnership_fields``); a group on its own, with no panels, may leave them out, and what its
+# documents need is derived instead (the issuing body is the area's name, the owner its contact's role, the
+# reference prefix the initials of its name).
+PARTNERSHIP_FIELDS = ("local_authority_areas", "issuing_body", "document_owner", "reference_prefix",
+                      "signed_copy_location")
+_SMALL_WORDS = frozenset({"a", "an", "and", "for", "of", "the", "&"})
 
-    name: Text = Field(description="The partnership's name.")
-    local_authority_areas: list[Text] = Field(min_length=1)
-    nation: Nation
-    issuing_body: Text
+
+def initials(name: str) -> str:
+    """'Riverside Youth Club' -> 'RYC': the default reference prefix (letters and digits only, at most 24)."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", plain) if w and w.lower() not in _SMALL_WORDS]
+    return "".join(w[0] for w in words).upper()[:24] or "DOC"
+
+
+def _unset_default(schema: dict[str, Any]) -> None:
+    # The empty default of a derived field is a placeholder, not a value to offer in an editor.
+    schema.pop("default", None)
+
+
+class Area(Strict):
+    """area.yaml: the partnership (or the group on its own) that issues the documents."""
+
+    name: Text = Field(description="The partnership's name; for a group with no partnership, the group's own name.")
+    local_authority_areas: list[Text] = Field(
+        default_factory=list, min_length=1, description="The council areas the protocols apply in. Required when "
+        "the area has panels."
+    )
+    nation: Nation = Field(description="england or wales: whose law and guidance the documents state.")
+    issuing_body: Text = Field(
+        "", json_schema_extra=_unset_default, description="The body that issues the documents. Required when the area has "
+        "panels; left out, the area's name."
+    )
     contact: Contact = Field(description="For questions and complaints about the documents.")
-    document_owner: Text = Field(description="The job title of the person who owns the documents.")
-    issue_date: DocumentDate = Field(description="The documents' date. Never 'today': builds must be repeatable.")
+    document_owner: Text = Field(
+        "", json_schema_extra=_unset_default, description="The job title of the person who owns the documents. Required when "
+        "the area has panels; left out, the contact's role."
+    )
+    issue_date: DocumentDate = Field(description="The documents' date, as YYYY-MM-DD. Never 'today': builds must be "
+                             "repeatable.")
     review_interval_months: int = Field(ge=1, le=36, description="How often the documents are reviewed; the next "
                                         "review is this many months after a document's issue date.")
     next_review_date: DocumentDate | None = Field(
@@ -781,9 +818,13 @@ class Area(Strict):
     protective_marking: Text = Field("OFFICIAL", description="The Government Security Classification printed on "
                                      "every document, e.g. 'OFFICIAL' or 'OFFICIAL-SENSITIVE'.")
     reference_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$", max_length=24)] = Field(
-        description="Prefix of document references, e.g. 'WSCP-ISP'."
+        "", json_schema_extra=_unset_default, description="Prefix of document references, e.g. 'WSCP-ISP'. Required when the "
+        "area has panels; left out, the initials of the area's name (a document's reference is the prefix and its "
+        "panel's or agency's id)."
     )
-    signed_copy_location: Text = Field(description="Where the signed copy of each protocol is kept.")
+    signed_copy_location: Text | None = Field(
+        None, description="Where the signed copy of each protocol is kept. Required when the area has panels."
+    )
     website: WebAddress | None = None
     other_agreements: list[Text] = Field(
         default_factory=list, description="The area's other agreements this protocol sits beside."
@@ -803,6 +844,17 @@ class Area(Strict):
         "English."
     )
     cy: AreaCy | None = Field(default=None, description=_CY_HELP)
+
+    @model_validator(mode="after")
+    def _derive(self) -> Area:
+        """Fill in what a group's documents need and its area.yaml leaves out. The model is frozen, so the
+        derived values are set beneath pydantic; ``model_fields_set`` still says what the file gave."""
+        derived = {"issuing_body": self.name, "document_owner": self.contact.role,
+                   "reference_prefix": initials(self.name)}
+        for name, value in derived.items():
+            if not getattr(self, name):
+                object.__setattr__(self, name, value)
+        return self
 
 
 class LaidOn(Strict):

@@ -16,7 +16,16 @@ from . import law
 from .errors import Diagnostic
 from .load import format_loc
 from .loaded import LoadedArea
-from .models import HEALTH_SECTORS, SOCIAL_CARE_SECTORS, Agency, BodyType, LegislationEntry, Panel, parse_period
+from .models import (
+    HEALTH_SECTORS,
+    PARTNERSHIP_FIELDS,
+    SOCIAL_CARE_SECTORS,
+    Agency,
+    BodyType,
+    LegislationEntry,
+    Panel,
+    parse_period,
+)
 
 # The nearest provision of the other nation, offered when a profile cites law that does not apply in its area
 # (it is offered only where it is laid on the kind of body that cited the original: see law.nearest).
@@ -67,7 +76,21 @@ def _as_of(loaded: LoadedArea) -> date | None:
 
 
 def _nation(loaded: LoadedArea) -> str:
-    return loaded.area.nation if loaded.area else ""
+    """The area's nation; when area.yaml has an error elsewhere, the nation it names, so that the checks of
+    each nation's law still run."""
+    if loaded.area is not None:
+        return loaded.area.nation
+    source = loaded.sources.get("area")
+    written = source.data.get("nation") if source is not None else None
+    return written if written in ("england", "wales") else ""
+
+
+def _has_panels(loaded: LoadedArea) -> bool:
+    """Whether the area is a partnership with panels (counting panel files that failed to load)."""
+    if loaded.panels or any(key.startswith("panel:") for key in loaded.sources):
+        return True
+    folder = loaded.root / "panels"
+    return folder.is_dir() and any(p.suffix.lower() in (".yaml", ".yml") for p in folder.iterdir())
 
 
 def _bodies(loaded: LoadedArea, agency: Agency) -> frozenset[BodyType]:
@@ -541,13 +564,71 @@ def cited_provisions_current(loaded: LoadedArea) -> None:
 
 @rule("completeness", "an agency that sits on no panel is noted (in an area that has panels)")
 def agency_on_a_panel(loaded: LoadedArea) -> None:
-    if not loaded.panels and not any(key.startswith("panel:") for key in loaded.sources):
+    if not _has_panels(loaded):
         return  # a body on its own (no partnership): its own notice and consent form are all it needs
     for agency in loaded.agencies.values():
         if not agency.panels:
             loaded.report(
                 f"agency:{agency.id}", ("panels",), "sits on no panel: it gets its own notice but appears in no protocol",
                 "warning",
+            )
+
+
+@rule("completeness (protocols)", "an area with panels names what its protocols print: local authority areas, "
+      "issuing body, document owner, reference prefix and where signed copies are kept")
+def partnership_fields(loaded: LoadedArea) -> None:
+    if loaded.area is None or not _has_panels(loaded):
+        return  # a group on its own: its documents derive what they need (see models.PARTNERSHIP_FIELDS)
+    for name in PARTNERSHIP_FIELDS:
+        if name not in loaded.area.model_fields_set:
+            loaded.report("area", (name,), "is required in an area with panels: every protocol prints it",
+                          hint="see 'protocolgen schema area --format text'")
+
+
+# Words in the kinds of record an agency keeps that point to special category information (UK GDPR Art 9(1)).
+# Kept small on purpose: each is a plain sign of the category, and a warning, not an error, follows.
+SPECIAL_CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
+    "health": ("health", "medical", "medication", "medicine", "allergy", "allergies", "disability", "disabilities",
+               "disabled", "illness", "mental health", "diagnosis", "sexual health", "pregnancy"),
+    "racial_or_ethnic_origin": ("ethnicity", "ethnic", "race", "racial"),
+    "religious_or_philosophical_beliefs": ("religion", "religious", "faith", "beliefs"),
+    "sex_life_or_sexual_orientation": ("sexual orientation", "sexuality", "sex life"),
+    "genetic": ("genetic",),
+    "biometric": ("biometric", "fingerprints", "facial recognition"),
+    "political_opinions": ("political",),
+    "trade_union_membership": ("trade union",),
+}
+_SPECIAL_PATTERNS = {
+    category: re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b",
+                         re.IGNORECASE)
+    for category, words in SPECIAL_CATEGORY_WORDS.items()
+}
+
+
+@rule("UK GDPR Art 9(1)", "an agency whose records mention special category information (health, ethnicity, "
+      "religion, sexual orientation...) declares it in special_category_data")
+def special_category_declared(loaded: LoadedArea) -> None:
+    for agency in loaded.agencies.values():
+        declared = set(agency.special_category_data)
+        found: dict[str, list[str]] = {}
+        first: dict[str, int] = {}
+        for i, kind in enumerate(agency.records.kinds):
+            for category, pattern in _SPECIAL_PATTERNS.items():
+                if category in declared:
+                    continue
+                for match in pattern.finditer(kind):
+                    word = match.group(1).lower()
+                    if word not in found.setdefault(category, []):
+                        found[category].append(word)
+                    first.setdefault(category, i)
+        for category, words in found.items():
+            quoted = ", ".join(f"'{w}'" for w in words)
+            loaded.report(
+                f"agency:{agency.id}", ("records", "kinds", first[category]),
+                f"mentions {quoted}, which is {category.replace('_', ' ')} information, a special category (UK GDPR "
+                "Art 9(1)), but special_category_data does not list it", "warning",
+                hint=f"add {category} to special_category_data, so that the documents name a lawful condition for "
+                "it; or reword the kind of record if it holds no such information",
             )
 
 
