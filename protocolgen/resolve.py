@@ -466,6 +466,19 @@ def _panel_rights(controllers: Sequence[tuple[Entity, Sequence[Party]]]) -> tupl
     return tuple(sorted(views, key=lambda view: order[view.key]))  # stable: each right's wordings together
 
 
+def _condition_groups(parties: Sequence[Party]) -> tuple[tuple[tuple[str, ...], tuple[Condition, ...]], ...]:
+    """The services that rely on each set of Article 9 conditions, in order of first appearance: a notice states
+    each set once, with every service that relies on it, rather than the same conditions once per service."""
+    groups: dict[tuple[Any, ...], tuple[list[str], tuple[Condition, ...]]] = {}
+    for party in parties:
+        if party.is_processor or not party.special_conditions:
+            continue
+        key = tuple((c.point, c.name, c.when, c.schedule.key if c.schedule else None)
+                    for c in party.special_conditions)
+        groups.setdefault(key, ([], party.special_conditions))[0].append(party.agency.name)
+    return tuple((tuple(names), conditions) for names, conditions in groups.values())
+
+
 def _flags(parties: Sequence[Party], area: Area, as_of: date, panel: Panel | None, register: Register) -> Flags:
     agencies = [p.agency for p in parties]
     controllers = [p.agency for p in parties if not p.is_processor]
@@ -767,6 +780,7 @@ def _resolve(loaded: LoadedArea, as_of: date | None = None, only: Iterable[str] 
             "repealed": _repealed(cited, register),
             "purposes": tuple(law.PURPOSE_NAMES[p] for p in sorted(purposes)),
             "rights": _panel_rights(controllers),
+            "condition_groups": _condition_groups(parties),
             "joint": _joint(panel.joint_arrangement if panel.controllers == "joint" else None, loaded),
             "young_people": young_people_list(panel),
             # What the panel's controllers rely on between them, each once: the choices a decision record offers.

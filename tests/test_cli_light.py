@@ -269,7 +269,7 @@ def test_without_panels_what_documents_need_is_derived(tmp_path: Path) -> None:
     assert area.reference_prefix == "NSCP"  # the initials of the name
     assert not set(PARTNERSHIP_FIELDS) & area.model_fields_set
     jobs = {job.id: job for job in resolve(loaded)}
-    assert jobs["agencies/north-youth-trust/privacy-notice"].doc.reference == "NSCP-NORTH-YOUTH-TRUST"
+    assert jobs["agencies/north-youth-trust/privacy-notice"].doc.reference == "NSCP-NORTH-YOUTH-TRUST-PN"
     # The schema says so, for people and for editors.
     described = schemas()["area"]["properties"]
     assert "initials of the area's name" in described["reference_prefix"]["description"]

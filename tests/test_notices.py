@@ -681,6 +681,25 @@ def test_agency_notice_content(bundled: LoadedArea, docs: dict[str, str], jobs: 
         assert "Article 9" in by_heading["Sensitive information"]
 
 
+@pytest.mark.parametrize("panel_id", PANEL_IDS)
+def test_panel_notice_states_each_set_of_article_9_conditions_once(jobs: dict[str, Job], docs: dict[str, str],
+                                                                   panel_id: str) -> None:
+    md = docs[panel_notice(panel_id)]
+    if "### Sensitive information" not in md:
+        return
+    part = md.split("### Sensitive information", 1)[1].split("\n## ", 1)[0].split("Information about crimes")[0]
+    parties = [p for p in jobs[panel_notice(panel_id)].context["parties"] if not p.is_processor
+               and p.special_conditions]
+    sets = {tuple((c.name, c.when) for c in p.special_conditions) for p in parties}
+    items = list_items(part)
+    assert len(items) == sum(len(s) for s in sets)  # each set once, however many services rely on it
+    for party in parties:  # every service is named once, above exactly its own conditions
+        assert part.count(party.agency.name) == 1
+        heading = next(line for line in part.splitlines() if party.agency.name in line)
+        block = part.split(heading, 1)[1].split("\n\n**", 1)[0]
+        assert list_items(block) == [flat(f"{c.name}, {c.when}") for c in party.special_conditions]
+
+
 @pytest.mark.parametrize("agency_id", AGENCY_IDS)
 def test_agency_notice_controller_fits_who_the_agency_is_in_law(bundled: LoadedArea, docs: dict[str, str],
                                                                agency_id: str) -> None:
