@@ -147,11 +147,17 @@ class _UnreadableValue(yaml.constructor.ConstructorError):
     """A scalar the YAML constructors could not turn into a value; the message is in the user's words."""
 
 
+_NOT_PLAIN = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("binary", "set", "omap", "pairs"))
+
+
 class _Loader(_BaseLoader):
     """PyYAML's safe loader, whose constructors' own exceptions (ValueError, KeyError...) become errors that
     say which value, on which line, could not be read."""
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if node.tag in _NOT_PLAIN:  # bytes, sets and ordered pairs: no field holds them, and bytes hide text
+            raise yaml.constructor.ConstructorError(
+                None, None, f"could not determine a constructor for the tag '{node.tag}'", node.start_mark)
         try:
             return super().construct_object(node, deep)
         except yaml.YAMLError:
@@ -321,11 +327,19 @@ def load_yaml(path: Path, display: str) -> tuple[SourceFile | None, list[Diagnos
         mark = exc.problem_mark or exc.context_mark
         detail = " ".join(filter(None, [exc.context, exc.problem]))
         hint = "indent with spaces, not tabs" if "tab" in detail else ""
+        if exc.context_mark is not None and "end of stream" in (exc.problem or ""):
+            # A quote or bracket never closed is found only at the end of the file: point at where it opened.
+            mark, hint = exc.context_mark, "a quote or bracket opened on this line is never closed"
         if "could not determine a constructor for the tag" in detail:
             tag = detail.split("for the tag", 1)[-1].strip(" '").replace("tag:yaml.org,2002:", "!!")
             detail, hint = (f"the tag {tag} is not allowed: profiles hold plain values",
                             "remove the tag; quote the value if it is text")
             return problem(detail, mark.line + 1 if mark else None, hint)
+        if "unhashable key" in detail:
+            detail, hint = "field names must be text, but a list or mapping is used as one", "put the name in quotes"
+            return problem(detail, mark.line + 1 if mark else None, hint)
+        if "undefined alias" in detail:
+            hint = "an alias (*name) repeats a value marked &name earlier in the same file; quote the value if it is text"
         if isinstance(exc, _UnreadableValue) and exc.problem:
             line = mark.line + 1 if mark else None
             loc = _FieldFinder(lines).at(line) if line and node is not None else ()
