@@ -362,10 +362,14 @@ def load_yaml(path: Path, display: str) -> tuple[SourceFile | None, list[Diagnos
         Diagnostic(display, line, format_loc(loc), "appears twice in the same mapping; only the last one would count")
         for loc, line in dupes
     ]
+    controls = _pasted(display, pasted, lines) if pasted else []
+    # A field is reported once: a value that is long only because of the control characters blanked out above
+    # is reported for those characters.
+    blanked = {d.field for d in controls}
     diagnostics += [
         Diagnostic(display, source.line_of(loc), format_loc(loc),
                    f"is {length:,} characters long; a value may be at most {MAX_VALUE_CHARS:,}", "error",
                    "shorten it, or link to a longer document")
-        for loc, length in _long_values(data, MAX_VALUE_CHARS)
+        for loc, length in _long_values(data, MAX_VALUE_CHARS) if format_loc(loc) not in blanked
     ]
-    return source, diagnostics + (_pasted(display, pasted, lines) if pasted else [])
+    return source, diagnostics + controls

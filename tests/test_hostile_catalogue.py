@@ -16,6 +16,9 @@ A case::
         - write: {file: ..., text: "...", encoding: utf-8}            # the whole file (utf-16, latin-1, ...)
         - binary: {file: ..., size: 1000}
         - mkdir: agencies/x.yaml
+        - remove: area.yaml                                           # a file or a whole folder
+        - copies: {file: agencies/north-health.yaml, times: 3}        # more profiles like it, ids of their own
+        - limit: {MAX_FILES: 4}                                       # a documented limit, made small
         - symlink: {path: ..., to: ...}
         - unreadable: agencies/x.yaml
         - template: {name: protocol.md.j2, text: "..."}               # a --templates folder is passed
@@ -46,6 +49,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -61,6 +65,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+import protocolgen.area as area_module
 import protocolgen.load as load_module
 from protocolgen.cli import main
 from protocolgen.manifest import BACKUP_NAME, MANIFEST_NAME
@@ -150,6 +155,20 @@ def _apply(step: dict[str, Any], root: Path, out: Path, templates: Path, monkeyp
         path = templates / spec["name"]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text_of(spec).encode(spec.get("encoding", "utf-8")))
+    elif kind == "remove":
+        path = _path(root, out, spec)
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    elif kind == "copies":  # more profiles like one, each with an id of its own
+        source = root / spec["file"]
+        for number in range(1, spec["times"] + 1):
+            ident = f"{source.stem}-copy-{number}"
+            text = re.sub(r"(?m)^id: .*$", f"id: {ident}", source.read_text(encoding="utf-8"))
+            (source.parent / f"{ident}.yaml").write_text(text, encoding="utf-8")
+    elif kind == "limit":  # a documented limit made small, so that a case does not need 1,000 files
+        for name, value in spec.items():
+            for module in (load_module, area_module):
+                if hasattr(module, name):
+                    monkeypatch.setattr(module, name, value)
     elif kind == "lock":
         _lock(out, spec)
     elif kind == "manifest":
