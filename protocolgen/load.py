@@ -147,6 +147,7 @@ class _UnreadableValue(yaml.constructor.ConstructorError):
     """A scalar the YAML constructors could not turn into a value; the message is in the user's words."""
 
 
+_NUMBERS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
 _NOT_PLAIN = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("binary", "set", "omap", "pairs"))
 
 
@@ -158,6 +159,9 @@ class _Loader(_BaseLoader):
         if node.tag in _NOT_PLAIN:  # bytes, sets and ordered pairs: no field holds them, and bytes hide text
             raise yaml.constructor.ConstructorError(
                 None, None, f"could not determine a constructor for the tag '{node.tag}'", node.start_mark)
+        if node.tag in _NUMBERS and ":" in str(node.value):
+            # YAML 1.1 reads 1:30 as the number 90 (base 60); a profile means a time or a ratio, as written.
+            return node.value
         try:
             return super().construct_object(node, deep)
         except yaml.YAMLError:

@@ -71,6 +71,10 @@ _REPR.maxlevel = 2
 
 
 def _describe(value: Any) -> str:
+    if isinstance(value, bool):  # YAML reads yes/no/on/off unquoted as true or false
+        return f"{str(value).lower()} (a yes/no value: put it in quotes if it is text)"
+    if isinstance(value, date):
+        return value.isoformat()
     return _REPR.repr(value)
 
 
@@ -113,6 +117,8 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
         return f"{_describe(value)} is not in the expected form", f"it must match {pattern}"
     if kind == "string_too_short":
         return "must not be empty", ""
+    if kind == "string_too_long":
+        return f"is {len(str(value)):,} characters long; it may be at most {ctx.get('max_length')}", ""
     if kind == "too_short":
         return f"needs at least {ctx.get('min_length', 1)} item(s)", ""
     if kind in _BOUNDS:
@@ -122,7 +128,9 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
     message = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
-    if kind.endswith("_type") or kind.endswith("_parsing"):
+    if kind == "date_from_datetime_inexact":
+        return f"{_describe(value)} has a time of day; write the date alone, as YYYY-MM-DD", ""
+    if kind.endswith("_type") or kind.endswith("_parsing") or kind == "finite_number":
         message = f"{message[0].lower()}{message[1:]}, but it is {_describe(value)}"
     return message, ""
 
