@@ -30,6 +30,7 @@ A case::
       expect:
         exit: 1
         at: {file: ..., line_of: "needle", field: ...}               # or line: N, no_line: true, or neither
+                                                                     # (occurrence: 2 for the second line of needle)
         says: [...]                                                  # all in the output
         not_says: [...]
         nothing_written: true                                        # OUT absent (or as before the steps)
@@ -292,7 +293,7 @@ def test_catalogue(case: dict[str, Any], tmp_path: Path, monkeypatch: pytest.Mon
         at = expect["at"]
         where = f"{root.as_posix()}/{at['file']}"
         if "line_of" in at:
-            where += f":{A.line_of(root, at['file'], at['line_of'])}"
+            where += f":{A.line_of(root, at['file'], at['line_of'], at.get('occurrence', 1))}"
         elif "line" in at:
             where += f":{at['line']}"
         head = f"{where}: error:" + (f" {at['field']}:" if at.get("field") else "")
