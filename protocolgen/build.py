@@ -328,7 +328,8 @@ class _Planner:
         if old is not None and old.status == "draft" and record.content == old.content:
             # The draft reads as before: same version. Record the new fingerprint, and write only what is
             # missing (a deleted file comes back byte for byte) or asked for (--emit-markdown).
-            record = dataclasses.replace(record, files=old.files)
+            # Its coverage too: the Markdown is the same, and a document not rewritten is not checked again.
+            record = dataclasses.replace(record, files=old.files, coverage=old.coverage)
             self.manifest.documents[job.id] = record
             if files_ok and not self.options.emit_markdown:
                 return None

@@ -6,7 +6,8 @@ A case::
 
     - id: bad-date                      # the test id
       says: an impossible date ...      # what it is about, in words
-      build_first: false                # build once before the steps (for cases about an existing OUT)
+      build_first: false                # build once before the steps (for cases about an existing OUT);
+                                        # or a list of options for that build, e.g. [--emit-markdown]
       steps:                            # in order; paths are relative to the area ('out/...': to OUT)
         - set: {file: area.yaml, field: issue_date, value: ...}      # a value, through yaml.safe_dump
         - set: {file: ..., field: ..., repeat: {text: "x", times: 9, prefix: "", suffix: ""}}
@@ -24,6 +25,7 @@ A case::
         - template: {name: protocol.md.j2, text: "..."}               # a --templates folder is passed
         - lock: {pid: running, host: here}                            # OUT's lock file (running/ended, here/other)
         - manifest: {path: [documents, panels/early-help/protocol, files], value: ...}   # manifest and backup
+        - zip_bomb: {file: ../house.docx, size: 30000000}             # a zip whose part unpacks to 30 MB
         - killed_build: 4                                             # a build SIGKILLed at its 4th file written
                                                                       # (or at a file's name: .protocolgen-manifest.json)
       run: [build, "{area}", -o, "{out}"]                            # default: [validate, "{area}"]
@@ -39,6 +41,7 @@ A case::
         html: {file: ..., contains: [...], not_contains: [...]}      # the page's source
         safe_links: true                                             # no javascript:/file:/data: link anywhere
         absent: [elsewhere/x]                                        # paths (relative to the test's folder) never made
+        file_holds: {secret.txt: [private]}                          # files (relative to it) that still hold these
         same_as_clean_build: true                                    # OUT's documents are those of a build from scratch
 """
 
@@ -170,6 +173,12 @@ def _apply(step: dict[str, Any], root: Path, out: Path, templates: Path, monkeyp
             for module in (load_module, area_module):
                 if hasattr(module, name):
                     monkeypatch.setattr(module, name, value)
+    elif kind == "zip_bomb":  # a small zip whose one part unpacks to spec["size"] bytes
+        with zipfile.ZipFile(_path(root, out, spec["file"]), "w", zipfile.ZIP_DEFLATED) as package:
+            package.writestr("[Content_Types].xml", "<Types/>")
+            with package.open(spec.get("part", "word/styles.xml"), "w") as part:
+                for _ in range(spec["size"] // 1_000_000):
+                    part.write(b" " * 1_000_000)
     elif kind == "lock":
         _lock(out, spec)
     elif kind == "manifest":
@@ -272,7 +281,8 @@ def test_catalogue(case: dict[str, Any], tmp_path: Path, monkeypatch: pytest.Mon
     root, out, templates = A.write_area(tmp_path / "area"), tmp_path / "out", tmp_path / "templates"
     runner = CliRunner()
     if case.get("build_first"):
-        first = runner.invoke(main, ["build", str(root), "-o", str(out)])
+        extra = case["build_first"] if isinstance(case["build_first"], list) else []
+        first = runner.invoke(main, ["build", str(root), "-o", str(out), *extra])
         assert first.exit_code == 0, first.output
     for step in case.get("steps", []):
         _apply(step, root, out, templates, monkeypatch)
@@ -327,6 +337,10 @@ def test_catalogue(case: dict[str, Any], tmp_path: Path, monkeypatch: pytest.Mon
             assert needle not in page, f"did not expect {needle!r} in the page"
     if expect.get("safe_links"):
         assert _unsafe_links(out) == []
+    for rel, needles in expect.get("file_holds", {}).items():
+        held = (tmp_path / rel).read_bytes()
+        for needle in needles:
+            assert needle.encode("utf-8") in held, f"{rel} lost {needle!r}:\n{shown}"
     for rel in expect.get("absent", []):
         assert not (tmp_path / rel).exists(), f"{rel} was made:\n{shown}"
     if expect.get("same_as_clean_build"):
@@ -338,5 +352,7 @@ def test_catalogue(case: dict[str, Any], tmp_path: Path, monkeypatch: pytest.Mon
             return {rel: data for rel, data in _snapshot(folder).items() if not rel.startswith(".")
                     and ".edited-" not in rel}
 
-        assert documents(out) == documents(clean), shown
+        ours, theirs = documents(out), documents(clean)
+        assert sorted(ours) == sorted(theirs), shown
+        assert [rel for rel in ours if ours[rel] != theirs[rel]] == [], shown
         assert not (out / LOCK_NAME).exists()
