@@ -40,7 +40,7 @@ A case::
         docx: {file: ..., contains: [...], not_contains: [...]}      # the text of paragraphs, tables, footers
         html: {file: ..., contains: [...], not_contains: [...]}      # the page's source
         safe_links: true                                             # no javascript:/file:/data: link anywhere
-        absent: [elsewhere/x]                                        # paths (relative to the test's folder) never made
+        absent: [elsewhere/x, out/*.tmp]                             # paths or globs (relative to the test's folder)
         file_holds: {secret.txt: [private]}                          # files (relative to it) that still hold these
         same_as_clean_build: true                                    # OUT's documents are those of a build from scratch
 """
@@ -341,8 +341,9 @@ def test_catalogue(case: dict[str, Any], tmp_path: Path, monkeypatch: pytest.Mon
         held = (tmp_path / rel).read_bytes()
         for needle in needles:
             assert needle.encode("utf-8") in held, f"{rel} lost {needle!r}:\n{shown}"
-    for rel in expect.get("absent", []):
-        assert not (tmp_path / rel).exists(), f"{rel} was made:\n{shown}"
+    for rel in expect.get("absent", []):  # a path or a glob pattern
+        made = [p for p in tmp_path.glob(rel) if p.exists() or p.is_symlink()]
+        assert made == [], f"{rel} was made:\n{shown}"
     if expect.get("same_as_clean_build"):
         clean = tmp_path / "clean"
         again = runner.invoke(main, ["build", str(root), "-o", str(clean)])
