@@ -135,6 +135,11 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
     return message, ""
 
 
+# A step pydantic adds to a location for a validator wrapping a model: 'function-before[check(), Agency]'. A
+# field name a user typed with a bracket in it ("i[d") is a field name, reported as such.
+_SYNTHETIC = re.compile(r"^[a-z][a-z-]*\[.*\]$")
+
+
 def diagnostics_from(
     exc: ValidationError, source: SourceFile, model: type[BaseModel], prefix: Sequence[str | int] = ()
 ) -> list[Diagnostic]:
@@ -143,13 +148,13 @@ def diagnostics_from(
     errors: list[dict[str, Any]] = []
     for detail in exc.errors(include_url=False):
         # Pydantic adds a synthetic step for validators wrapping a model (e.g. 'function-before[...]').
-        loc = tuple(part for part in detail["loc"] if not (isinstance(part, str) and "[" in part))
+        loc = tuple(part for part in detail["loc"] if not (isinstance(part, str) and _SYNTHETIC.match(part)))
         errors.append({**detail, "loc": loc})
     # A misspelled field shows up twice: as unknown, and its real name as missing. Report the typo once.
     misspelt = {
         (*e["loc"][:-1], close[0])
         for e in errors
-        if e["type"] == "extra_forbidden"
+        if e["type"] == "extra_forbidden" and e["loc"]
         and (close := difflib.get_close_matches(str(e["loc"][-1]), fields_at(model, e["loc"][:-1]), n=1, cutoff=0.6))
     }
     for error in errors:

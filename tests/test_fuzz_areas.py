@@ -261,3 +261,40 @@ def test_the_mutations_do_what_they_say() -> None:
     assert mutate(text, [("insert", 0, 1, "\u2028")]) == "a\u2028: 1\nb: 2\n- c\n"
     assert mutate(text, [("truncate", 500)]) == "a: 1\nb:"
     assert encode("é", "latin-1") == b"\xe9" and encode("\udc80", None) == b"\xed\xb2\x80"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL as on POSIX")
+def test_builds_killed_at_random_points_then_rebuilt(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """SIGKILL at a point Hypothesis picks among the files a build writes (journal, documents, reports, the
+    manifest and its copy; a build that writes fewer ends by itself), one or two builds in a row, then a
+    rebuild: OUT is as a build from scratch leaves it."""
+    from test_hostile_catalogue import _killed_build, _snapshot
+
+    runner = CliRunner()
+    counts = Counts()
+
+    @settings(max_examples=3 * SCALE, derandomize=True, database=None, deadline=None, print_blob=False,
+              suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.integers(1, 24), min_size=1, max_size=2))
+    def run(kills: list[int]) -> None:
+        base = tmp_path_factory.mktemp("killed")
+        root, out, clean = A.write_area(base / "area"), base / "out", base / "clean"
+        assert runner.invoke(main, ["build", str(root), "-o", str(out)]).exit_code == 0
+        for number, at in enumerate(kills):
+            A.set_field(root, A.AREA, "name", f"North Safeguarding Children Partnership {number}")
+            counts.builds += _killed_build(root, out, str(at), may_finish=True)
+        result = runner.invoke(main, ["build", str(root), "-o", str(out)])
+        shown = f"killed at {kills}\n{result.output}"
+        assert result.exit_code == 0 and "edited by hand" not in result.output, shown
+        assert runner.invoke(main, ["build", str(root), "-o", str(clean)]).exit_code == 0
+
+        def documents(folder: Path) -> dict[str, bytes]:
+            return {rel: data for rel, data in _snapshot(folder).items()
+                    if not rel.startswith(".") and ".edited-" not in rel}
+
+        assert documents(out) == documents(clean), shown
+        counts.mutants += 1
+        shutil.rmtree(base)
+
+    run()
+    assert counts.mutants >= 3 * SCALE and counts.builds >= 1, counts
