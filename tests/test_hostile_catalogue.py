@@ -28,6 +28,9 @@ A case::
         - zip_bomb: {file: ../house.docx, size: 30000000}             # a zip whose part unpacks to 30 MB
         - killed_build: 4                                             # a build SIGKILLed at its 4th file written
                                                                       # (or at a file's name: .protocolgen-manifest.json)
+                                        # text, with and write may be a repeat: {...} instead, and '{tmp}'
+                                        # in them is the test's own folder
+      posix_only: true                  # for cases that need POSIX links or signals
       run: [build, "{area}", -o, "{out}"]                            # default: [validate, "{area}"]
       expect:
         exit: 1
