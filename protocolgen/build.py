@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, coverage, outdir
+from . import __version__, coverage, i18n, outdir
 from .area import load_area
 from .changes import Change, describe, is_major
 from .errors import Diagnostic, OutputProblem, ProtocolgenError, TemplateProblem
@@ -60,7 +60,9 @@ from .signoff import progress as progress_of
 from .validate import check_selection
 
 if TYPE_CHECKING:  # the Word writer is imported only when a build runs: validation stays quick
+    from .loaded import LoadedArea
     from .write import DocMeta, DocxWriter
+    from .write.pdf import LibreOffice
 
 KIND_LABELS = {
     "protocol": "Information sharing protocol",
@@ -86,6 +88,7 @@ class BuildOptions:
     strict: bool = False
     issue: bool = False  # `protocolgen issue`: issue the current drafts instead of building
     issue_date: date | None = None  # the day they are issued; None: the area's issue date
+    pdf: bool = False  # `build --pdf`: a PDF beside each public document and protocol, made by LibreOffice
 
 
 @dataclass
@@ -108,8 +111,43 @@ class StaleDoc:
 
 
 def render_markdown(job: Job, renderer: Renderer, doc: DocInfo | None = None) -> str:
-    """The job's Markdown: its template rendered with its context and ``doc`` (version, history)."""
-    return renderer.render(job.template, {**job.context, "doc": doc or job.doc})
+    """The job's Markdown: its template rendered with its context and ``doc`` (version, history).
+
+    A document in more than one language renders the template once per language, each in its own ``i18n``
+    language, inside a ``:::: lang`` container (four colons, so the templates' own ``:::`` containers nest),
+    the languages in the order the area gives them and a page break between; a document of a language of its
+    own (``separate_documents``) opens with a link to the other language's document."""
+    doc = doc or job.doc
+    if job.languages == ("en",) and not job.separate:
+        return renderer.render(job.template, {**job.context, "doc": doc})
+    parts: list[tuple[str, str]] = []
+    for index, language in enumerate(job.languages):
+        local = dataclasses.replace(doc, title=job.title_in(language))
+        with i18n.speaking(job.translations.get(language, i18n.ENGLISH), separate=job.separate) as now:
+            body = renderer.render(job.template, {**job.context_in(language), "doc": local})
+            others = [o for o in (job.counterparts if job.separate else ()) if o[0] != language]
+            if job.separate and others:
+                other, other_id = others[0]
+                href = other_id.rsplit("/", 1)[-1] + (".html" if job.html else ".docx")
+                line = {"layout": "separate", "other": other, "href": href, "first": True}
+                lead = renderer.render("_language_versions.md.j2", line)
+            elif not job.separate:
+                other = job.languages[1 - index] if len(job.languages) == 2 else job.languages[0]
+                lead = renderer.render("_language_versions.md.j2", {"layout": "one", "other": other,
+                                                                     "href": "", "first": index == 0})
+            else:
+                lead = ""
+        if job.separate and others:
+            # ... and the same line in the other language, so that its readers find their version too
+            with i18n.speaking(job.translations.get(other, i18n.ENGLISH)):
+                theirs = renderer.render("_language_versions.md.j2", line).strip()
+            lead = f"{lead.strip()}\n\n::: lang {other}\n\n{theirs}\n\n:::\n"
+        job.missed.extend(text for text in now.misses if text not in job.missed)
+        parts.append((language, (lead + "\n" if lead.strip() else "") + body))
+    if job.separate:
+        return parts[0][1]
+    blocks = [f":::: lang {language}\n\n{text.strip()}\n\n::::\n" for language, text in parts]
+    return "\n::: pagebreak\n:::\n\n".join(blocks)
 
 
 def render_recording(job: Job, renderer: Renderer, doc: DocInfo) -> tuple[str, dict[str, list[str]]]:
@@ -129,6 +167,10 @@ def doc_meta(job: Job, doc: DocInfo, markdown: str = "") -> DocMeta:
     # The files say what they are even without the manifest: id, version, status and a hash of the content.
     custom = (("protocolgen-document", job.id), ("protocolgen-version", doc.version),
               ("protocolgen-status", doc.status), ("protocolgen-content", sha256(markdown)))
+    # The page's own words (footer, draft label, date) in the document's first language.
+    first = job.translations.get(job.languages[0], i18n.ENGLISH)
+    labels = i18n.page_words(first)
+    issue_date_text = i18n.date_in(doc.issue_date, first) if labels else long_date(doc.issue_date)
     return DocMeta(
         title=doc.title,
         subject=str(job.context["subject"]),
@@ -136,12 +178,14 @@ def doc_meta(job: Job, doc: DocInfo, markdown: str = "") -> DocMeta:
         keywords=tuple(keywords),
         created=doc.issue_date,  # the version's own date: an issued document keeps the day it was issued
         version=doc.version,
-        issue_date_text=long_date(doc.issue_date),
+        issue_date_text=issue_date_text,
         reference=doc.reference,
         numbered_headings=job.kind == "protocol",
         marking=doc.marking,
-        status_label="DRAFT" if doc.status == "draft" else "",
+        status_label=dict(labels).get("DRAFT", "DRAFT") if doc.status == "draft" else "",
         custom=custom,
+        language=i18n.word_tag(job.languages[0]),
+        labels=labels,
     )
 
 
@@ -205,7 +249,7 @@ def status(options: BuildOptions) -> tuple[list[StaleDoc], list[str], list[Diagn
     manifest = Manifest.read(options.out_dir)
     stale: list[StaleDoc] = []
     edited: list[str] = []
-    jobs = resolve(loaded, options.as_of, options.only)
+    jobs = resolve(loaded, options.as_of, options.only, translations_for(loaded))
     outdir.check_targets(options.out_dir, [rel for job in jobs for rel in _outputs(job)] + list(manifest.reports))
     for job in jobs:
         record = manifest.documents.get(job.id)
@@ -220,6 +264,10 @@ def status(options: BuildOptions) -> tuple[list[StaleDoc], list[str], list[Diagn
                 reasons.append(f"{rel} is missing")
             elif sha256(path.read_bytes()) != record.files.get(rel):
                 edited.append(rel)
+        pdf = options.out_dir / f"{job.id}.pdf"  # made by build --pdf: a hand edit is held back like the others
+        if record.files.get(f"{job.id}.pdf") and pdf.exists() and sha256(pdf.read_bytes()) != record.files[
+                f"{job.id}.pdf"]:
+            edited.append(f"{job.id}.pdf")
         if reasons:
             stale.append(StaleDoc(job.id, reasons))
     for rel, digest in sorted(manifest.reports.items()):
@@ -376,8 +424,7 @@ class _Planner:
         # "content" is all the document prints; "markdown" the hash of its Markdown alone, by which the copy kept
         # under .protocolgen/issued is recognised (lifecycle.read_snapshot).
         issued = {"version": old.version, "date": when.isoformat(), "review": doc.review_date.isoformat(),
-                  "content": printed, "markdown": sha256(markdown),
-                  "signatories": [list(s) for s in job.signatories]}
+                  "content": printed, "markdown": sha256(markdown), "signatories": [list(s) for s in job.signatories]}
         record = dataclasses.replace(
             old, fingerprint=fingerprint(summary), content=printed, inputs=summary, cites=cited,
             history=[*old.history, {"version": old.version, "date": when.isoformat(), "summary": text}],
@@ -434,6 +481,16 @@ def _page_shell(templates_dir: Path | None) -> str | None:
         raise TemplateProblem(f"{path}: cannot be read as UTF-8 text ({exc})") from None
 
 
+def translations_for(loaded: LoadedArea) -> dict[str, i18n.Translations]:
+    """The catalogues of every language the area's documents are written in: protocolgen's own, with the
+    area's ``locale/<lang>.po`` over them."""
+    area = loaded.area
+    assert area is not None
+    languages = {*area.languages, *area.protocol_languages}
+    languages |= {lang for agency in loaded.agencies.values() for lang in agency.languages or ()}
+    return {lang: i18n.load(lang, loaded.root) for lang in sorted(languages - {"en"})}
+
+
 def _signatories(job: Job) -> list[list[str]]:
     return [list(pair) for pair in job.signatories]
 
@@ -472,12 +529,14 @@ def _hand_edited(planned: _Planned, out: Path, manifest: Manifest, journal: dict
 def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Job]] | None = None) -> BuildResult:
     """Validate the area, then (re)write every document whose inputs or content changed, as a draft (or, with
     ``options.issue``, issue the current drafts)."""
+    office = _office(options)  # --pdf without LibreOffice fails here, before any work
     _check_output_dir(options.out_dir, options.area_dir)
     with outdir.holding(options.out_dir):  # one build at a time in OUT
-        return _build(options, progress)
+        return _build(options, progress, office)
 
 
-def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Job]] | None) -> BuildResult:
+def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Job]] | None,
+           office: LibreOffice | None = None) -> BuildResult:
     from .write import DocMeta, DocxWriter
 
     loaded = load_area(options.area_dir, options.strict)  # raises before anything is written
@@ -492,7 +551,7 @@ def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[J
     outdir.check_targets(out, [MANIFEST_NAME, BACKUP_NAME, JOURNAL_NAME])
     manifest = Manifest.read(out)
     journal = read_journal(out)
-    jobs = resolve(loaded, options.as_of, options.only)
+    jobs = resolve(loaded, options.as_of, options.only, translations_for(loaded))
     result.documents = len(jobs)
     outdir.check_targets(out, [rel for job in jobs for rel in _outputs(job)])
     if manifest.problem or manifest.notes:
@@ -501,6 +560,7 @@ def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[J
             result.notes.append(f"{manifest.problem}; rebuilding every document" + (
                 f" ({len(recovered)} recognised as protocolgen's own, their versions kept)" if recovered else ""))
     result.notes += manifest.notes
+    earlier_pdfs = _recorded_pdfs(manifest)  # before planning replaces the records of changed documents
 
     area = loaded.area
     assert area is not None  # load_area raised if the area could not be loaded
@@ -517,6 +577,11 @@ def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[J
             result.unchanged.append(job.id)
         else:
             planned.append(item)
+    for job in jobs:
+        if job.missed:
+            result.notes.append(f"{job.id}: {len(job.missed)} text(s) missing from the {'/'.join(job.languages)} "
+                                f"catalogue, printed in English and marked as English: "
+                                + "; ".join(repr(t[:60]) for t in job.missed[:3]) + ("; ..." if len(job.missed) > 3 else ""))
     if planner.not_ready:
         raise NotReady("cannot issue, nothing was written:\n" + "\n".join(f"  {why}" for why in planner.not_ready)
                        + "\nBuild first (protocolgen build), check the drafts, then issue them.")
@@ -544,6 +609,8 @@ def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[J
         to_write.append(item)
     for item in to_write:
         manifest.documents[item.job.id] = item.record
+    pdfs = _plan_pdfs(options, jobs, manifest, earlier_pdfs, _rewritten(to_write, out),
+                      {i.job.id for i in planned} - {i.job.id for i in to_write}, journal, result)
     if not options.only:
         live = {job.id for job in jobs}
         result.removed = sorted(set(manifest.documents) - live)
@@ -567,8 +634,12 @@ def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[J
         reports["changes.docx"] = writer.render(report_md, meta)
     reports["coverage.md"] = coverage.as_markdown(covered, area.name).encode("utf-8")
     reports["coverage.json"] = _json(coverage.as_json(covered))
-    reports["index.html"] = index_html(manifest, area.name, progress_of(manifest, signoff),
-                                       {r.document: r for r in covered}).encode("utf-8")
+
+    def index() -> bytes:
+        return index_html(manifest, area.name, progress_of(manifest, signoff),
+                          {r.document: r for r in covered}).encode("utf-8")
+
+    reports["index.html"] = index()
 
     # 4. Write: journal first, then each file atomically, and the manifest last.
     pending = {rel: sha256(data) for item in to_write for rel, data in item.files.items()}
@@ -582,12 +653,18 @@ def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[J
             elif _differs(out / rel, data):
                 atomic_write(out / rel, data)
                 result.written.append(rel)
+    pdf_error = _make_pdfs(pdfs, office, out, manifest, journal, result)
+    if pdf_error is not None:  # the index must not link the PDFs that could not be made
+        reports["index.html"] = index()
+        add_to_journal(out, journal, {"index.html": sha256(reports["index.html"])})
     for rel, data in reports.items():
         _write_report(out, rel, data, manifest, journal, options.force, result)
     manifest_bytes = manifest.to_json().encode("utf-8")
     if _differs(out / MANIFEST_NAME, manifest_bytes):
         atomic_write(out / MANIFEST_NAME, manifest_bytes)
     settle(out, manifest, journal, manifest_bytes)  # the manifest's backup copy; the journal kept until recorded
+    if pdf_error is not None:
+        raise pdf_error  # every Word document, report and the manifest are written; only these PDFs are not
     return result
 
 
@@ -665,7 +742,8 @@ def refresh_index(out_dir: Path, manifest: Manifest, register: SignoffRegister) 
 
 
 def _group(job: Job) -> str:
-    owner = job.context.get("panel") or job.context["agency"].agency
+    context = job.context_in("en")  # the index page is in English
+    owner = context.get("panel") or context["agency"].agency
     return owner.name
 
 
@@ -675,3 +753,122 @@ def _differs(path: Path, data: bytes) -> bool:
 
 def _json(value: dict) -> bytes:
     return (json.dumps(value, indent=1, sort_keys=True) + "\n").encode("utf-8")
+
+
+# --- PDF copies (build --pdf) -------------------------------------------------------------------------------
+# A PDF is made by LibreOffice from the Word document the build wrote, after every document is written (one
+# LibreOffice for all of them: protocolgen.write.pdf). It is recorded in the document's manifest record like
+# its other files, so a PDF edited or replaced by hand is held back like a document, and index.html links it.
+# A build without --pdf that rewrites a document removes the PDF protocolgen made of its old version (kept if
+# edited by hand), so no PDF is ever older than the Word document beside it.
+
+PDF_KINDS = frozenset({"protocol", "panel-notice", "young-people", "agency-notice", "consent-form",
+                       "panel-consent-form"})  # every public document and protocol; not the internal record
+
+
+@dataclass
+class _PdfPlan:
+    convert: list[str] = field(default_factory=list)  # document ids whose PDF is (re)made
+    back_up: list[str] = field(default_factory=list)  # PDFs edited by hand, overwritten under --force
+    remove: list[str] = field(default_factory=list)  # our PDFs of documents rewritten without --pdf
+
+
+def _office(options: BuildOptions) -> LibreOffice | None:
+    """The LibreOffice for --pdf, or LibreOfficeMissing saying how to install it; None without --pdf."""
+    if not options.pdf:
+        return None
+    from .write.pdf import find_libreoffice
+
+    return find_libreoffice()
+
+
+def _recorded_pdfs(manifest: Manifest) -> dict[str, str]:
+    return {rel: digest for doc, record in manifest.documents.items()
+            for rel, digest in record.files.items() if rel == f"{doc}.pdf"}
+
+
+def _rewritten(to_write: list[_Planned], out: Path) -> set[str]:
+    """The documents whose Word file this build changes (not those it writes again as they were, e.g. for
+    --emit-markdown): their PDFs are out of date."""
+    return {item.job.id for item in to_write
+            if _differs(out / f"{item.job.id}.docx", item.files[f"{item.job.id}.docx"])}
+
+
+def _plan_pdfs(options: BuildOptions, jobs: list[Job], manifest: Manifest, earlier: dict[str, str],
+               rewritten: set[str], held: set[str], journal: dict[str, set[str]], result: BuildResult) -> _PdfPlan:
+    """Decide which PDFs to make, hold back or remove. A PDF to be made is recorded at once (with an empty
+    hash until it is made), so that the index written with this build links it."""
+    plan = _PdfPlan()
+    out = options.out_dir
+    for job in jobs:
+        record = manifest.documents.get(job.id)
+        if job.kind not in PDF_KINDS or record is None or job.id in held:
+            continue  # a document held back keeps its PDF as it is, whatever it is
+        rel = f"{job.id}.pdf"
+        path = out / rel
+        current = sha256(path.read_bytes()) if path.exists() else None
+        ours = current is not None and (current == earlier.get(rel) or current in manifest.known_hashes(rel)
+                                        or current in journal.get(rel, set()))
+        # The PDF recorded for this document, still there, of a Word document this build leaves as it was
+        # (a document written again unchanged, e.g. for --emit-markdown, has a new record without it).
+        still_current = current is not None and job.id not in rewritten and current in (
+            record.files.get(rel), earlier.get(rel))
+        if still_current and current is not None and record.files.get(rel) != current:
+            manifest.documents[job.id] = dataclasses.replace(record, files={**record.files, rel: current})
+        if not options.pdf:
+            if rel in record.files and current is None:  # deleted: the index must not link it
+                manifest.documents[job.id] = dataclasses.replace(
+                    record, files={k: v for k, v in record.files.items() if k != rel})
+            elif job.id in rewritten and ours:
+                plan.remove.append(rel)
+            continue
+        if still_current:
+            continue  # made from this very document already
+        record = manifest.documents[job.id]
+        if current is not None and not ours:
+            if not options.force:
+                result.edited.append(rel)
+                continue
+            plan.back_up.append(rel)
+        plan.convert.append(job.id)
+        manifest.documents[job.id] = dataclasses.replace(record, files={**record.files, rel: ""})
+    outdir.check_targets(out, [f"{doc}.pdf" for doc in plan.convert] + plan.remove + plan.back_up)
+    return plan
+
+
+def _make_pdfs(plan: _PdfPlan, office: LibreOffice | None, out: Path, manifest: Manifest,
+               journal: dict[str, set[str]], result: BuildResult) -> ProtocolgenError | None:
+    """Carry out the plan after the Word documents are written; the error that stopped some PDFs, if any
+    (their records then have no PDF, so the next build --pdf makes them)."""
+    for rel in plan.remove:
+        (out / rel).unlink(missing_ok=True)
+    if plan.remove:
+        result.notes.append(f"removed {len(plan.remove)} PDF(s) made from earlier versions of the documents; "
+                            "build with --pdf to make them again")
+    if not plan.convert:
+        return None
+    from .write.pdf import PdfConversionFailed, PdfError, convert_to_pdf
+
+    for rel in plan.back_up:
+        result.backups.append(_back_up(out, rel))
+
+    def made(pdf: Path) -> None:
+        rel = pdf.relative_to(out).as_posix()
+        digest = sha256(pdf.read_bytes())
+        doc = rel.removesuffix(".pdf")
+        record = manifest.documents[doc]
+        manifest.documents[doc] = dataclasses.replace(record, files={**record.files, rel: digest})
+        result.written.append(rel)
+        add_to_journal(out, journal, {rel: digest})  # a build stopped after this PDF recognises it as its own
+
+    try:
+        convert_to_pdf([out / f"{doc}.docx" for doc in plan.convert], office=office, progress=made)
+    except PdfError as error:
+        for doc in plan.convert:
+            record = manifest.documents[doc]
+            if not record.files.get(f"{doc}.pdf"):
+                manifest.documents[doc] = dataclasses.replace(
+                    record, files={k: v for k, v in record.files.items() if k != f"{doc}.pdf"})
+        return error if isinstance(error, PdfConversionFailed) else PdfError(
+            f"{error}\nThe Word documents are written; no PDF was made.")
+    return None

@@ -174,7 +174,7 @@ def index_html(manifest: Manifest, area_name: str, signoff: dict[str, ProtocolSi
             parts.append("<ul>")
             for doc_id in groups[folder]:
                 record = manifest.documents[doc_id]
-                links = [f'<a href="{esc(rel)}">{esc(record.title or rel) if i == 0 else "web page"}</a>'
+                links = [f'<a href="{esc(rel)}">{esc(record.title or rel) if i == 0 else _kind_of_file(rel)}</a>'
                          + (" (Word)" if rel.endswith(".docx") else "")
                          for i, rel in enumerate(sorted(record.files))]
                 if record.status == "draft" and record.issued.get("files"):
@@ -192,6 +192,11 @@ def index_html(manifest: Manifest, area_name: str, signoff: dict[str, ProtocolSi
             parts.append("</ul>")
     parts += ["</main>", "</body>", "</html>", ""]
     return "\n".join(parts)
+
+
+def _kind_of_file(rel: str) -> str:
+    """The link text of a document's second and later files (the first, its Word document, is its title)."""
+    return "PDF" if rel.endswith(".pdf") else "web page"
 
 
 def _coverage_note(report: Report) -> str:

@@ -16,7 +16,16 @@ from . import law
 from .errors import Diagnostic
 from .load import format_loc
 from .loaded import LoadedArea
-from .models import HEALTH_SECTORS, SOCIAL_CARE_SECTORS, Agency, BodyType, LegislationEntry, Panel, parse_period
+from .models import (
+    HEALTH_SECTORS,
+    PARTNERSHIP_FIELDS,
+    SOCIAL_CARE_SECTORS,
+    Agency,
+    BodyType,
+    LegislationEntry,
+    Panel,
+    parse_period,
+)
 
 # The nearest provision of the other nation, offered when a profile cites law that does not apply in its area
 # (it is offered only where it is laid on the kind of body that cited the original: see law.nearest).
@@ -67,7 +76,21 @@ def _as_of(loaded: LoadedArea) -> date | None:
 
 
 def _nation(loaded: LoadedArea) -> str:
-    return loaded.area.nation if loaded.area else ""
+    """The area's nation; when area.yaml has an error elsewhere, the nation it names, so that the checks of
+    each nation's law still run."""
+    if loaded.area is not None:
+        return loaded.area.nation
+    source = loaded.sources.get("area")
+    written = source.data.get("nation") if source is not None else None
+    return written if written in ("england", "wales") else ""
+
+
+def _has_panels(loaded: LoadedArea) -> bool:
+    """Whether the area is a partnership with panels (counting panel files that failed to load)."""
+    if loaded.panels or any(key.startswith("panel:") for key in loaded.sources):
+        return True
+    folder = loaded.root / "panels"
+    return folder.is_dir() and any(p.suffix.lower() in (".yaml", ".yml") for p in folder.iterdir())
 
 
 def _bodies(loaded: LoadedArea, agency: Agency) -> frozenset[BodyType]:
@@ -541,13 +564,71 @@ def cited_provisions_current(loaded: LoadedArea) -> None:
 
 @rule("completeness", "an agency that sits on no panel is noted (in an area that has panels)")
 def agency_on_a_panel(loaded: LoadedArea) -> None:
-    if not loaded.panels and not any(key.startswith("panel:") for key in loaded.sources):
+    if not _has_panels(loaded):
         return  # a body on its own (no partnership): its own notice and consent form are all it needs
     for agency in loaded.agencies.values():
         if not agency.panels:
             loaded.report(
                 f"agency:{agency.id}", ("panels",), "sits on no panel: it gets its own notice but appears in no protocol",
                 "warning",
+            )
+
+
+@rule("completeness (protocols)", "an area with panels names what its protocols print: local authority areas, "
+      "issuing body, document owner, reference prefix and where signed copies are kept")
+def partnership_fields(loaded: LoadedArea) -> None:
+    if loaded.area is None or not _has_panels(loaded):
+        return  # a group on its own: its documents derive what they need (see models.PARTNERSHIP_FIELDS)
+    for name in PARTNERSHIP_FIELDS:
+        if name not in loaded.area.model_fields_set:
+            loaded.report("area", (name,), "is required in an area with panels: every protocol prints it",
+                          hint="see 'protocolgen schema area --format text'")
+
+
+# Words in the kinds of record an agency keeps that point to special category information (UK GDPR Art 9(1)).
+# Kept small on purpose: each is a plain sign of the category, and a warning, not an error, follows.
+SPECIAL_CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
+    "health": ("health", "medical", "medication", "medicine", "allergy", "allergies", "disability", "disabilities",
+               "disabled", "illness", "mental health", "diagnosis", "sexual health", "pregnancy"),
+    "racial_or_ethnic_origin": ("ethnicity", "ethnic", "race", "racial"),
+    "religious_or_philosophical_beliefs": ("religion", "religious", "faith", "beliefs"),
+    "sex_life_or_sexual_orientation": ("sexual orientation", "sexuality", "sex life"),
+    "genetic": ("genetic",),
+    "biometric": ("biometric", "fingerprints", "facial recognition"),
+    "political_opinions": ("political",),
+    "trade_union_membership": ("trade union",),
+}
+_SPECIAL_PATTERNS = {
+    category: re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b",
+                         re.IGNORECASE)
+    for category, words in SPECIAL_CATEGORY_WORDS.items()
+}
+
+
+@rule("UK GDPR Art 9(1)", "an agency whose records mention special category information (health, ethnicity, "
+      "religion, sexual orientation...) declares it in special_category_data")
+def special_category_declared(loaded: LoadedArea) -> None:
+    for agency in loaded.agencies.values():
+        declared = set(agency.special_category_data)
+        found: dict[str, list[str]] = {}
+        first: dict[str, int] = {}
+        for i, kind in enumerate(agency.records.kinds):
+            for category, pattern in _SPECIAL_PATTERNS.items():
+                if category in declared:
+                    continue
+                for match in pattern.finditer(kind):
+                    word = match.group(1).lower()
+                    if word not in found.setdefault(category, []):
+                        found[category].append(word)
+                    first.setdefault(category, i)
+        for category, words in found.items():
+            quoted = ", ".join(f"'{w}'" for w in words)
+            loaded.report(
+                f"agency:{agency.id}", ("records", "kinds", first[category]),
+                f"mentions {quoted}, which is {category.replace('_', ' ')} information, a special category (UK GDPR "
+                "Art 9(1)), but special_category_data does not list it", "warning",
+                hint=f"add {category} to special_category_data, so that the documents name a lawful condition for "
+                "it; or reword the kind of record if it holds no such information",
             )
 
 
@@ -575,3 +656,115 @@ def citations_to_review(loaded: LoadedArea) -> list[Diagnostic]:
         out.append(Diagnostic(source.display, source.line_of(loc), format_loc(loc),
                               f"{key}: {ADVICE[entry.status].format(instead=instead)}", "warning"))
     return sorted(out, key=Diagnostic.sort_key)
+
+
+# --- Welsh (issue 12) ---------------------------------------------------------------------------------------
+# Reader-visible fields that only the protocols and the record of decisions print: they need Welsh only when
+# the protocols are written in Welsh too (area.protocol_languages).
+PROTOCOL_ONLY_FIELDS = {
+    "Area": {"signed_copy_location", "other_agreements", "document_owner", "approver"},
+    "Panel": {"dpia", "sends_by"},
+    "Membership": {"sends_by"},
+    "Agency": {"processing_contract"},
+}
+
+
+def _welsh_wanted(loaded: LoadedArea) -> tuple[bool, bool, set[str]]:
+    """(panels' public documents in Welsh, protocols in Welsh, ids of agencies whose own documents are)."""
+    area = loaded.area
+    if area is None:
+        return False, False, set()
+    public = "cy" in area.languages
+    protocols = "cy" in area.protocol_languages
+    own = {a.id for a in loaded.agencies.values() if "cy" in (a.languages or area.languages)}
+    return public, protocols, own
+
+
+def _report_missing(loaded: LoadedArea, where: str, model: object, protocols: bool, prefix: tuple = ()) -> None:
+    from pydantic import BaseModel
+
+    from . import i18n
+
+    assert isinstance(model, BaseModel)
+    for loc, problem in i18n.missing_variants(model, "cy", prefix):
+        owner = _owner_of(model, loc[len(prefix):])
+        if not protocols and loc[-1] in PROTOCOL_ONLY_FIELDS.get(owner, ()):
+            continue
+        if problem == "missing":
+            loaded.report(where, loc, "has no Welsh, so the Welsh documents would print the English here, marked as "
+                          "English", "warning", hint=f"add {format_loc(loc)} with the Welsh of "
+                          f"{format_loc((*loc[:-2], loc[-1]))}")
+        else:
+            loaded.report(where, loc, f"{problem}: each item's Welsh is needed, in the same order")
+
+
+def _owner_of(model: object, loc: tuple) -> str:
+    """The name of the model class that holds the field at ``loc`` (..., 'cy', field) under ``model``."""
+    current = model
+    for part in loc[:-2]:
+        current = current[part] if isinstance(part, int) else getattr(current, part)  # type: ignore[index]
+    return type(current).__name__
+
+
+@rule("Welsh Language (Wales) Measure 2011; Welsh Language Standards", "in a bilingual area every text a reader "
+      "sees has its Welsh (a missing Welsh variant is warned, naming the field), and an area in Wales publishes "
+      "in Welsh")
+def welsh_variants(loaded: LoadedArea) -> None:
+    area = loaded.area
+    if area is None:
+        return
+    public, protocols, own = _welsh_wanted(loaded)
+    if area.nation == "wales" and not public and "area" in loaded.sources:
+        loaded.report("area", ("languages",), "an area in Wales publishes its public documents in English only; "
+                      "Welsh must be treated no less favourably than English (Welsh Language (Wales) Measure 2011)",
+                      "warning", hint="add languages: [cy, en] and the Welsh of each profile's text (cy: ...)")
+    if not (public or protocols or own):
+        return
+    if "area" in loaded.sources:
+        _report_missing(loaded, "area", area, protocols)
+    agencies = set(loaded.agencies) if public or protocols else own
+    organisations = set()
+    for ident in sorted(agencies):
+        agency = loaded.agencies[ident]
+        _report_missing(loaded, f"agency:{ident}", agency, protocols)
+        if agency.organisation:
+            organisations.add(agency.organisation)
+    for ident in sorted(organisations):
+        if f"organisation:{ident}" in loaded.sources and ident in loaded.organisations:
+            _report_missing(loaded, f"organisation:{ident}", loaded.organisations[ident], protocols)
+    if public or protocols:
+        for ident, panel in sorted(loaded.panels.items()):
+            _report_missing(loaded, f"panel:{ident}", panel, protocols)
+
+
+@rule("Welsh Language (Wales) Measure 2011", "in Wales, Welsh is never listed as an 'other language' a notice can be "
+      "asked for in: it is a language of the documents themselves")
+def welsh_is_not_another_language(loaded: LoadedArea) -> None:
+    from . import i18n
+
+    area = loaded.area
+    if area is None or (area.nation != "wales" and "cy" not in area.languages):
+        return
+    for agency in loaded.agencies.values():
+        for index, name in enumerate(agency.notice.languages):
+            if i18n.is_welsh_name(name):
+                loaded.report(f"agency:{agency.id}", ("notice", "languages", index), f"'{name}' is not another "
+                              "language here: notices in Wales are written in Welsh, and documents leave it out of "
+                              "this list", "warning", hint="remove it")
+
+
+@rule("message catalogues", "an area's own catalogue (locale/<lang>.po) is readable and keeps every placeholder; "
+      "protocols are not asked for in Welsh, which the catalogue does not yet hold")
+def welsh_catalogues(loaded: LoadedArea) -> None:
+    from . import i18n
+
+    area = loaded.area
+    if area is None:
+        return
+    languages = {*area.languages, *area.protocol_languages}
+    languages |= {lang for a in loaded.agencies.values() for lang in a.languages or ()}
+    loaded.diagnostics.extend(i18n.check_area_catalogues(loaded.root, languages))
+    if "cy" in area.protocol_languages and "area" in loaded.sources:
+        loaded.report("area", ("protocol_languages",), "the protocols and the record of decisions to share are not "
+                      "yet in the message catalogue, so protocolgen cannot write them in Welsh",
+                      hint="leave protocol_languages out (English), as many Welsh partnerships sign in English")

@@ -125,6 +125,12 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
         bound = next(iter(ctx.values()), "")
         dated = isinstance(bound, date) or bool(re.match(r"^\d{4}-\d\d-\d\d$", str(bound)))
         return f"{_describe(value)} is out of range: it must be {_BOUNDS[kind][dated]} {bound}", ""
+    if kind.startswith("date_") or kind.startswith("datetime_"):
+        # pydantic's own words ("invalid character in year") do not say how to write a date; these do.
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            return (f"{_describe(value)} is not a real date: {ctx.get('error') or 'out of range'}",
+                    "dates are written YYYY-MM-DD, e.g. 2026-04-01 for 1 April 2026")
+        return f"{_describe(value)} is not a date in the form YYYY-MM-DD", "e.g. 2026-04-01 for 1 April 2026"
     message = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)

@@ -52,7 +52,7 @@ def test_validate_clean_area(root: Path) -> None:
     result = run("validate", root)
     assert result.exit_code == 0, result.output
     assert result.exception is None
-    assert f"{root.as_posix()}: 3 agencies, 1 panels; 0 errors, 0 warnings" in result.output
+    assert f"{root.as_posix()}: 3 agencies, 1 panel; 0 errors, 0 warnings" in result.output
 
 
 def test_validate_the_bundled_example() -> None:
@@ -96,7 +96,8 @@ def test_done_when_four_problems_in_one_run(root: Path) -> None:
     assert "agency id 'north-council' is already used by agencies/north-council.yaml" in duplicate[0]
 
     assert len(error_lines(result)) == 4, result.output
-    assert f"{at}: 2 agencies, 1 panels; 4 errors" in result.output
+    # Every file is counted, also the three that did not load (a syntax error, a typo, a duplicate id).
+    assert f"{at}: 5 agencies (3 not loaded), 1 panel; 4 errors" in result.output
 
 
 def test_validate_missing_folder(tmp_path: Path) -> None:

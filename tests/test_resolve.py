@@ -47,6 +47,15 @@ def test_one_job_per_document_in_a_stable_order(area: Path) -> None:
     assert len(first) == 4 * len(loaded.panels) + seeking + 2 * len(loaded.agencies) - processors
 
 
+def test_every_document_has_its_own_reference(area: Path) -> None:
+    jobs = _jobs(area)
+    references = [job.doc.reference for job in jobs.values()]
+    assert len(set(references)) == len(references)
+    assert jobs["panels/complex-needs/protocol"].doc.reference == "WSCP-ISP-COMPLEX-NEEDS"
+    assert jobs["panels/complex-needs/privacy-notice"].doc.reference == "WSCP-ISP-COMPLEX-NEEDS-PN"
+    assert jobs["agencies/the-landing-drop-in/consent-form"].doc.reference == "WSCP-ISP-THE-LANDING-DROP-IN-CF"
+
+
 def test_sharing_basis_follows_status_and_contract(area: Path) -> None:
     jobs = _jobs(area)
     parties = {p.agency.id: p for p in jobs["panels/youth-crime-prevention/protocol"].context["parties"]}

@@ -41,7 +41,10 @@ def test_marking_heads_the_header_and_ends_the_footer(writer):
     header, footer = header_and_footer(writer.render(SAMPLE, MARKED))
     assert [p.text for p in header] == ["OFFICIAL", "DRAFT", META.title]
     assert footer[-1].text == "OFFICIAL"
-    assert footer[0].text.startswith("WSCP-ISP-COMPLEX-NEEDS | Version 1.0 | Issued 1 April 2026 | Page ")
+    # a draft is dated, not issued
+    assert footer[0].text.startswith("WSCP-ISP-COMPLEX-NEEDS | Version 1.0 | Dated 1 April 2026 | Page ")
+    _header, issued_footer = header_and_footer(writer.render(SAMPLE, replace(MARKED, status_label="")))
+    assert issued_footer[0].text.startswith("WSCP-ISP-COMPLEX-NEEDS | Version 1.0 | Issued 1 April 2026 | Page ")
     for p in (header[0], footer[-1]):
         assert p.alignment == 1  # centred
         assert p.runs[0].bold

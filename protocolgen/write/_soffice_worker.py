@@ -104,6 +104,9 @@ def _convert(uno: Any, desktop: Any, source: str, target: str) -> None:
             ExportBookmarks=True,  # headings as the PDF outline
             DisplayPDFDocumentTitle=True,  # viewers show the title, not the file name
             ExportNotes=False,
+            # A link to a file beside the document (a notice's web page) stays relative: an absolute
+            # file:// link would point into the build machine's folders wherever the PDF is published.
+            ExportLinksRelativeFsys=True,
         ))
         document.storeToURL(uno.systemPathToFileUrl(target),
                             _props(uno, FilterName="writer_pdf_Export", FilterData=filter_data, Overwrite=True))
