@@ -496,7 +496,7 @@ _FOOTER = re.compile(r"Version (\d{1,4}\.\d{1,4}) \| Issued (\d{1,2} [A-Z][a-z]+
 @dataclass(frozen=True)
 class _Marks:
     """What a protocolgen .docx says about itself: its version, status and the hash of its Markdown (custom
-    properties), the date in its footer, and the rows of its version history table (protocols)."""
+    properties), its date (core properties, else its footer), and the rows of its version history table."""
 
     version: str
     status: str
@@ -528,6 +528,7 @@ def _docx_marks(data: bytes) -> _Marks | None:
             body = etree.fromstring(package.read("word/document.xml"), parser)
             custom = etree.fromstring(package.read("docProps/custom.xml"), parser) \
                 if "docProps/custom.xml" in names else None
+            core = package.read("docProps/core.xml") if "docProps/core.xml" in names else b""
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, etree.XMLSyntaxError):
         return None
     props: dict[str, str] = {}
@@ -546,6 +547,10 @@ def _docx_marks(data: bytes) -> _Marks | None:
             version = bare.group(1)
     if _VERSION.match(props.get("protocolgen-version", "")):
         version = props["protocolgen-version"]
+    # The version's own date, in any language: the document's creation date is the day the version is dated.
+    created = re.search(rb"<dcterms:created[^>]*>(\d{4}-\d\d-\d\d)", core)
+    if created is not None and _iso_date(created.group(1).decode()):
+        dated = created.group(1).decode()
     if version is None:
         return None
     history: list[dict[str, str]] = []
@@ -646,7 +651,7 @@ def recover_records(out_dir: Path, documents: dict[str, tuple[list[str], str, st
             other = out_dir / rel
             if rel != docx and rel.endswith(".html") and other.is_file() and not other.is_symlink():
                 page = other.read_bytes()
-                if f"Version {marks.version} |".encode() in page:  # the page of the same version, as built
+                if f" {marks.version} |".encode() in page:  # the page of the same version ("Version 1.0 |")
                     files[rel] = sha256(page)
         manifest.documents[doc_id] = _recovered(marks, _kept_marks(out_dir, doc_id), files, title, group)
         recovered.append(doc_id)

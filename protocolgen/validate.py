@@ -134,8 +134,6 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
     message = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
-    if kind == "date_from_datetime_inexact":
-        return f"{_describe(value)} has a time of day; write the date alone, as YYYY-MM-DD", ""
     if kind.endswith("_type") or kind.endswith("_parsing") or kind == "finite_number":
         message = f"{message[0].lower()}{message[1:]}, but it is {_describe(value)}"
     return message, ""
