@@ -223,6 +223,11 @@ def _check_references(loaded: LoadedArea) -> None:
         if agency.contracted_by is not None and agency.contracted_by not in agency_ids:
             loaded.report(where, ("contracted_by",), f"no agency has the id '{agency.contracted_by}'",
                           hint=suggest(agency.contracted_by, agencies))
+        circle = _contract_circle(agency.id, agencies)
+        if circle:
+            loaded.report(where, ("contracted_by",), f"goes round in a circle ({' -> '.join(circle)}), so none of "
+                          "them is the controller", hint="the body at the end of a chain of contracts decides "
+                          "how the information is used: remove its contracted_by")
         seen: set[str] = set()
         for i, seat in enumerate(agency.panels):
             if seat.panel not in panel_ids:
@@ -246,6 +251,16 @@ def _check_references(loaded: LoadedArea) -> None:
             ]:
                 if ident not in agency_ids:
                     loaded.report(where, loc, f"no agency has the id '{ident}'", hint=suggest(ident, agencies))
+
+
+def _contract_circle(start: str, agencies: dict[str, Agency]) -> list[str]:
+    """The ids round the circle of ``contracted_by`` that ``start`` is on (start first, and last again), or []."""
+    chain = [start]
+    current = agencies[start].contracted_by
+    while current is not None and current in agencies and current not in chain:
+        chain.append(current)
+        current = agencies[current].contracted_by
+    return [*chain, start] if current == start and len(chain) > 1 else []
 
 
 def inspect_area(root: Path | str) -> LoadedArea:

@@ -318,6 +318,8 @@ class _Planner:
             doc = issued_doc(job, old)
             markdown, cited = render_recording(job, self.renderer, doc)
             printed = self._printed(job, doc, markdown)
+            if not old.content and old.status == "issued":  # recovered from the document itself: the manifest was lost
+                old = self._recognise(job, doc, markdown, old, issued=True)
             if printed == old.issued["content"]:
                 # It reads as its last issued version (nothing it prints changed, or a change was undone).
                 summary = self.inputs.of(job, cited)
@@ -341,14 +343,17 @@ class _Planner:
         reference, properties, house style), so a change to any of them is a change to the document."""
         return content_hash(markdown, doc_meta(job, doc, markdown), self.inputs.reference_hash)
 
-    def _recognise(self, job: Job, doc: DocInfo, markdown: str, old: Record) -> Record:
+    def _recognise(self, job: Job, doc: DocInfo, markdown: str, old: Record, issued: bool = False) -> Record:
         """A recovered record whose document, rendered again, is byte for byte the file in OUT: the document
-        has not changed, so it keeps its version."""
+        has not changed, so it keeps its version (and, ``issued``, stays the issued version it is)."""
         rel = f"{job.id}.docx"
         path = self.options.out_dir / rel
         if rel in old.files and path.is_file() and self.writer.render(markdown, doc_meta(job, doc, markdown)) == \
                 path.read_bytes():
-            return dataclasses.replace(old, content=self._printed(job, doc, markdown))
+            printed = self._printed(job, doc, markdown)
+            if issued:
+                return dataclasses.replace(old, issued={**old.issued, "content": printed})
+            return dataclasses.replace(old, content=printed)
         return old
 
     def _draft(self, job: Job, old: Record | None, cited: dict[str, list[str]], markdown: str,
@@ -371,7 +376,8 @@ class _Planner:
         if old is not None and old.status == "draft" and record.content == old.content:
             # The draft reads as before: same version. Record the new fingerprint, and write only what is
             # missing (a deleted file comes back byte for byte) or asked for (--emit-markdown).
-            record = dataclasses.replace(record, files=old.files)
+            # Its coverage too: the Markdown is the same, and a document not rewritten is not checked again.
+            record = dataclasses.replace(record, files=old.files, coverage=old.coverage)
             self.manifest.documents[job.id] = record
             if files_ok and not self.options.emit_markdown:
                 return None
@@ -415,6 +421,8 @@ class _Planner:
         markdown, cited = render_recording(job, self.renderer, doc)
         printed = self._printed(job, doc, markdown)
         summary = self.inputs.of(job, cited)
+        # "content" is all the document prints; "markdown" the hash of its Markdown alone, by which the copy kept
+        # under .protocolgen/issued is recognised (lifecycle.read_snapshot).
         issued = {"version": old.version, "date": when.isoformat(), "review": doc.review_date.isoformat(),
                   "content": printed, "markdown": sha256(markdown), "signatories": [list(s) for s in job.signatories]}
         record = dataclasses.replace(
@@ -640,7 +648,7 @@ def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[J
         add_to_journal(out, journal, pending)
     for item in to_write:
         for rel, data in item.files.items():
-            if rel.endswith(".md"):  # a review copy (--emit-markdown) is protected from overwriting like a report
+            if rel == f"{item.job.id}.md":  # the review copy (--emit-markdown), protected like a report
                 _write_report(out, rel, data, manifest, journal, options.force, result)
             elif _differs(out / rel, data):
                 atomic_write(out / rel, data)

@@ -147,11 +147,21 @@ class _UnreadableValue(yaml.constructor.ConstructorError):
     """A scalar the YAML constructors could not turn into a value; the message is in the user's words."""
 
 
+_NUMBERS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+_NOT_PLAIN = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("binary", "set", "omap", "pairs"))
+
+
 class _Loader(_BaseLoader):
     """PyYAML's safe loader, whose constructors' own exceptions (ValueError, KeyError...) become errors that
     say which value, on which line, could not be read."""
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if node.tag in _NOT_PLAIN:  # bytes, sets and ordered pairs: no field holds them, and bytes hide text
+            raise yaml.constructor.ConstructorError(
+                None, None, f"could not determine a constructor for the tag '{node.tag}'", node.start_mark)
+        if node.tag in _NUMBERS and ":" in str(node.value):
+            # YAML 1.1 reads 1:30 as the number 90 (base 60); a profile means a time or a ratio, as written.
+            return node.value
         try:
             return super().construct_object(node, deep)
         except yaml.YAMLError:
@@ -321,11 +331,19 @@ def load_yaml(path: Path, display: str) -> tuple[SourceFile | None, list[Diagnos
         mark = exc.problem_mark or exc.context_mark
         detail = " ".join(filter(None, [exc.context, exc.problem]))
         hint = "indent with spaces, not tabs" if "tab" in detail else ""
+        if exc.context_mark is not None and "end of stream" in (exc.problem or ""):
+            # A quote or bracket never closed is found only at the end of the file: point at where it opened.
+            mark, hint = exc.context_mark, "a quote or bracket opened on this line is never closed"
         if "could not determine a constructor for the tag" in detail:
             tag = detail.split("for the tag", 1)[-1].strip(" '").replace("tag:yaml.org,2002:", "!!")
             detail, hint = (f"the tag {tag} is not allowed: profiles hold plain values",
                             "remove the tag; quote the value if it is text")
             return problem(detail, mark.line + 1 if mark else None, hint)
+        if "unhashable key" in detail:
+            detail, hint = "field names must be text, but a list or mapping is used as one", "put the name in quotes"
+            return problem(detail, mark.line + 1 if mark else None, hint)
+        if "undefined alias" in detail:
+            hint = "an alias (*name) repeats a value marked &name earlier in the same file; quote the value if it is text"
         if isinstance(exc, _UnreadableValue) and exc.problem:
             line = mark.line + 1 if mark else None
             loc = _FieldFinder(lines).at(line) if line and node is not None else ()
@@ -348,10 +366,14 @@ def load_yaml(path: Path, display: str) -> tuple[SourceFile | None, list[Diagnos
         Diagnostic(display, line, format_loc(loc), "appears twice in the same mapping; only the last one would count")
         for loc, line in dupes
     ]
+    controls = _pasted(display, pasted, lines) if pasted else []
+    # A field is reported once: a value that is long only because of the control characters blanked out above
+    # is reported for those characters.
+    blanked = {d.field for d in controls}
     diagnostics += [
         Diagnostic(display, source.line_of(loc), format_loc(loc),
                    f"is {length:,} characters long; a value may be at most {MAX_VALUE_CHARS:,}", "error",
                    "shorten it, or link to a longer document")
-        for loc, length in _long_values(data, MAX_VALUE_CHARS)
+        for loc, length in _long_values(data, MAX_VALUE_CHARS) if format_loc(loc) not in blanked
     ]
-    return source, diagnostics + (_pasted(display, pasted, lines) if pasted else [])
+    return source, diagnostics + controls

@@ -44,6 +44,8 @@ JOURNAL_NAME = ".protocolgen-pending.json"
 FORMAT = 2  # 2: drafts and issues (status, issued, changes); format 1 manifests are read as all issued
 DOCUMENT_SUFFIXES = (".docx", ".html", ".md", ".pdf")
 REPORT_SUFFIXES = (*DOCUMENT_SUFFIXES, ".json")  # coverage.json beside the other reports
+# The reports every build writes at the top of OUT (beside the documents).
+REPORT_NAMES = ("index.html", "changes.md", "changes.docx", "coverage.md", "coverage.json")
 
 
 def sha256(data: bytes | str) -> str:
@@ -402,6 +404,9 @@ def _check_lifecycle(doc_id: str, fields: dict[str, Any]) -> None:
             raise ValueError("its issued version is damaged")
         if not (isinstance(issued.get("date"), str) and (issued["date"] == "" or _iso_date(issued["date"]))):
             raise ValueError("its issue date is damaged")
+        for name in ("content", "markdown"):
+            if name in issued and not (isinstance(issued[name], str) and (issued[name] == "" or _HASH.match(issued[name]))):
+                raise ValueError(f"the {name} hash of its issued version is damaged")
         for rel in issued.get("files", []):
             if not (isinstance(rel, str) and _KEPT.match(rel) and _safe_rel(rel[1:]) and rel.endswith(DOCUMENT_SUFFIXES)):
                 raise ValueError(f"the kept copy {str(rel)[:60]!r} is not under .protocolgen/issued")
@@ -484,8 +489,35 @@ def written_by_protocolgen(data: bytes) -> bool:
     return b"<Application>protocolgen</Application>" in app and b"<cp:revision>1</cp:revision>" in core
 
 
-def _docx_version_history(data: bytes) -> tuple[str, list[dict[str, str]]] | None:
-    """The version in the footer of a protocolgen .docx and the rows of its version history table, if any."""
+_CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
+_FOOTER = re.compile(r"Version (\d{1,4}\.\d{1,4}) \| Issued (\d{1,2} [A-Z][a-z]+ \d{4})\b")
+
+
+@dataclass(frozen=True)
+class _Marks:
+    """What a protocolgen .docx says about itself: its version, status and the hash of its Markdown (custom
+    properties), its date (core properties, else its footer), and the rows of its version history table."""
+
+    version: str
+    status: str
+    markdown: str
+    dated: str
+    history: list[dict[str, str]]
+
+
+def _day(text: str) -> str:
+    """'3 April 2026' -> '2026-04-03', or '' when it is not a real date in that form."""
+    found = _LONG_DATE.match(text)
+    if not found or found.group(2) not in _MONTHS:
+        return ""
+    try:
+        return date(int(found.group(3)), _MONTHS.index(found.group(2)) + 1, int(found.group(1))).isoformat()
+    except ValueError:  # "31 February": not a date protocolgen wrote
+        return ""
+
+
+def _docx_marks(data: bytes) -> _Marks | None:
+    """The marks of a protocolgen .docx (the footer's version where the properties lack it), if any."""
     from lxml import etree  # only when a manifest is lost
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
@@ -494,16 +526,31 @@ def _docx_version_history(data: bytes) -> tuple[str, list[dict[str, str]]] | Non
             names = package.namelist()
             footers = [package.read(n) for n in names if n.startswith("word/footer") and n.endswith(".xml")]
             body = etree.fromstring(package.read("word/document.xml"), parser)
+            custom = etree.fromstring(package.read("docProps/custom.xml"), parser) \
+                if "docProps/custom.xml" in names else None
+            core = package.read("docProps/core.xml") if "docProps/core.xml" in names else b""
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, etree.XMLSyntaxError):
         return None
-    version = None
+    props: dict[str, str] = {}
+    if custom is not None:
+        for prop in custom.iter(f"{_CUSTOM}property"):
+            props[str(prop.get("name"))] = "".join(prop.itertext()).strip()
+    version, dated = None, ""
     for footer in footers:
         try:
             text = "".join(etree.fromstring(footer, parser).itertext())
         except etree.XMLSyntaxError:
             continue
-        if (found := _FOOTER_VERSION.search(text)) is not None:
-            version = found.group(1)
+        if (found := _FOOTER.search(text)) is not None:
+            version, dated = found.group(1), _day(found.group(2))
+        elif version is None and (bare := _FOOTER_VERSION.search(text)) is not None:
+            version = bare.group(1)
+    if _VERSION.match(props.get("protocolgen-version", "")):
+        version = props["protocolgen-version"]
+    # The version's own date, in any language: the document's creation date is the day the version is dated.
+    created = re.search(rb"<dcterms:created[^>]*>(\d{4}-\d\d-\d\d)", core)
+    if created is not None and _iso_date(created.group(1).decode()):
+        dated = created.group(1).decode()
     if version is None:
         return None
     history: list[dict[str, str]] = []
@@ -512,20 +559,70 @@ def _docx_version_history(data: bytes) -> tuple[str, list[dict[str, str]]] | Non
         if not rows or len(rows[0]) != 3 or rows[0][0] != "Version":
             continue
         for cells in rows[1:]:
-            when = _LONG_DATE.match(cells[1]) if len(cells) == 3 else None
-            if when and _VERSION.match(cells[0]) and when.group(2) in _MONTHS:
-                day = date(int(when.group(3)), _MONTHS.index(when.group(2)) + 1, int(when.group(1)))
-                history.append({"version": cells[0], "date": day.isoformat(), "summary": cells[2]})
-    return version, history
+            day = _day(cells[1]) if len(cells) == 3 else ""
+            if day and _VERSION.match(cells[0]):
+                history.append({"version": cells[0], "date": day, "summary": cells[2]})
+    status = props.get("protocolgen-status", "")
+    markdown = props.get("protocolgen-content", "")
+    return _Marks(version, status if status in ("draft", "issued") else "",
+                  markdown if _HASH.match(markdown) else "", dated, history)
+
+
+def _version_key(version: str) -> tuple[int, int]:
+    major, _, minor = version.partition(".")
+    return int(major), int(minor or 0)
+
+
+def _kept_marks(out_dir: Path, doc_id: str) -> dict[str, _Marks]:
+    """The marks of each copy of an issued version kept under .protocolgen/issued/<document>/, by version."""
+    found: dict[str, _Marks] = {}
+    folder = out_dir / ".protocolgen" / "issued" / doc_id
+    try:
+        paths = sorted(folder.glob("*.docx")) if folder.is_dir() and not folder.is_symlink() else []
+    except OSError:
+        return found
+    for path in paths[:1000]:
+        if path.is_symlink() or not path.is_file() or not _VERSION.match(path.stem):
+            continue
+        data = path.read_bytes()
+        marks = _docx_marks(data) if written_by_protocolgen(data) else None
+        if marks is not None and marks.status == "issued" and marks.version == path.stem and marks.dated:
+            found[path.stem] = marks
+    return found
+
+
+def _recovered(marks: _Marks, kept: dict[str, _Marks], files: dict[str, str], title: str, group: str) -> Record:
+    """A record made from a document's own marks and the kept copies of its issued versions. Its fingerprint
+    and content are empty (unknown), which tells the build to recognise the document by rendering it again.
+
+    The issued versions are the rows of the document's version history table (a draft's last row is the
+    draft itself), or, for documents without one, the kept copies; the last of them is the one in force."""
+    status = marks.status or "issued"
+    rows = [row for row in marks.history if not (status == "draft" and row["version"] == marks.version)]
+    if not marks.history:
+        rows = [{"version": v, "date": kept[v].dated, "summary": ""} for v in sorted(kept, key=_version_key)
+                if status == "issued" or _version_key(v) < _version_key(marks.version)]
+        if status == "issued" and marks.dated and all(row["version"] != marks.version for row in rows):
+            rows.append({"version": marks.version, "date": marks.dated, "summary": ""})
+    issued: dict[str, Any] = {}
+    if rows:
+        last = rows[-1]
+        in_force = marks if status == "issued" and last["version"] == marks.version else kept.get(last["version"])
+        issued = {"version": last["version"], "date": last["date"], "review": "", "content": "",
+                  "markdown": in_force.markdown if in_force is not None else ""}
+    elif status == "issued":  # an issued document whose date cannot be read: taken as a draft to rebuild
+        status = "draft"
+    return Record("", "", marks.version, rows, {}, files, title=title, group=group, status=status, issued=issued)
 
 
 def recover_records(out_dir: Path, documents: dict[str, tuple[list[str], str, str]], manifest: Manifest) -> list[str]:
     """For documents (id -> files, title, group) the manifest does not know but whose files are in OUT: when
-    the .docx carries protocolgen's own marks, add a record made from the document itself (its version and
-    history; its files as they are, so they are not taken for hand edits). A change report in Word that
-    carries the marks is recognised too. Returns the ids recovered."""
+    the .docx carries protocolgen's own marks, add a record made from the document itself (its version, status
+    and history, and those of the copies kept of its issued versions; its files as they are, so they are not
+    taken for hand edits). A change report in Word that carries the marks is recognised too. Returns the ids
+    recovered."""
     recovered = []
-    for name in ("changes.docx", "changes.md", "index.html"):
+    for name in REPORT_NAMES:
         report = out_dir / name
         if name in manifest.reports or not report.is_file() or report.is_symlink():
             continue
@@ -546,17 +643,16 @@ def recover_records(out_dir: Path, documents: dict[str, tuple[list[str], str, st
         if path is None or not path.is_file() or path.is_symlink():
             continue
         data = path.read_bytes()
-        found = _docx_version_history(data) if written_by_protocolgen(data) else None
-        if found is None:
+        marks = _docx_marks(data) if written_by_protocolgen(data) else None
+        if marks is None:
             continue
-        version, history = found
         files = {docx: sha256(data)} if docx else {}
         for rel in rels:
             other = out_dir / rel
             if rel != docx and rel.endswith(".html") and other.is_file() and not other.is_symlink():
                 page = other.read_bytes()
-                if f"Version {version} |".encode() in page:  # the page of the same version, as a build writes it
+                if f" {marks.version} |".encode() in page:  # the page of the same version ("Version 1.0 |")
                     files[rel] = sha256(page)
-        manifest.documents[doc_id] = Record("", "", version, history, {}, files, title=title, group=group)
+        manifest.documents[doc_id] = _recovered(marks, _kept_marks(out_dir, doc_id), files, title, group)
         recovered.append(doc_id)
     return recovered

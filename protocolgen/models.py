@@ -65,6 +65,8 @@ Email = Annotated[
 ]
 WebAddress = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://\S+$"), AfterValidator(_xml_safe)]
 OptionalText = Annotated[str, AfterValidator(_xml_safe)]
+# A whole number in a profile: never a yes/no value (YAML reads `yes` as true, which pydantic would take as 1).
+Count = Annotated[int, Field(strict=True)]
 # A document's date: review dates are computed from it by adding months, which must stay within the years a
 # date can hold (9999), so dates past 9000 are refused at validation rather than crashing a build.
 DocumentDate = Annotated[date, Field(ge=date(1900, 1, 1), le=date(9000, 12, 31))]
@@ -536,8 +538,8 @@ class ProvidingInformation(Strict):
 class Audience(Strict):
     """Who the service's forms are for: their ages, and whether young people come on their own."""
 
-    min_age: int = Field(0, ge=0, le=25)
-    max_age: int = Field(18, ge=0, le=25)
+    min_age: Count = Field(0, ge=0, le=25)
+    max_age: Count = Field(18, ge=0, le=25)
     young_people_on_their_own: bool = Field(
         False, description="Young people use the service without a parent, so forms are addressed to them."
     )
@@ -666,7 +668,7 @@ class Agency(Strict):
     )
     criminal_offence_data: bool = False
     notice: NoticeNeeds = Field(default_factory=NoticeNeeds)
-    consent_review_months: int = Field(12, ge=1, le=36, description="How often the agency checks a family's "
+    consent_review_months: Count = Field(12, ge=1, le=36, description="How often the agency checks a family's "
                                        "agreement with them (months). Not the document's review.")
     panels: list[Membership] = Field(default_factory=list)
     languages: Languages | None = Field(
@@ -711,7 +713,7 @@ class Consent(Strict):
     approach: ConsentApproach
     how: Text = Field(description="How consent is sought and recorded, in plain words.")
     override: Text = Field(description="When the panel may share without consent, or against a refusal.")
-    review_months: int = Field(12, ge=1, le=36, description="How often a family's agreement is checked with them "
+    review_months: Count = Field(12, ge=1, le=36, description="How often a family's agreement is checked with them "
                                "(months). Not the document's review.")
     cy: ConsentCy | None = Field(default=None, description=_CY_HELP)
 
@@ -809,7 +811,7 @@ class Area(Strict):
     )
     issue_date: DocumentDate = Field(description="The documents' date, as YYYY-MM-DD. Never 'today': builds must be "
                              "repeatable.")
-    review_interval_months: int = Field(ge=1, le=36, description="How often the documents are reviewed; the next "
+    review_interval_months: Count = Field(ge=1, le=36, description="How often the documents are reviewed; the next "
                                         "review is this many months after a document's issue date.")
     next_review_date: DocumentDate | None = Field(
         None, description="The next review of every document, when it should not be issue date + interval."

@@ -123,7 +123,8 @@ def changes_markdown(changes: list[DocChange], area_name: str, when: date, *, is
 def _state(record: Record, signoff: ProtocolSignoff | None) -> str:
     """A document's version and status in a few words, for the index."""
     def issued_text() -> str:
-        text = f"version {record.issued['version']}, issued {long_date(date.fromisoformat(record.issued['date']))}"
+        when = record.issued.get("date")  # empty for a format 1 record without history: the date is not known
+        text = f"version {record.issued['version']}" + (f", issued {long_date(date.fromisoformat(when))}" if when else "")
         review = record.issued.get("review")
         return text + (f", next review by {long_date(date.fromisoformat(review))}" if review else "")
 

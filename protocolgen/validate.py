@@ -71,6 +71,10 @@ _REPR.maxlevel = 2
 
 
 def _describe(value: Any) -> str:
+    if isinstance(value, bool):  # YAML reads yes/no/on/off unquoted as true or false
+        return f"{str(value).lower()} (a yes/no value: put it in quotes if it is text)"
+    if isinstance(value, date):
+        return value.isoformat()
     return _REPR.repr(value)
 
 
@@ -113,6 +117,8 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
         return f"{_describe(value)} is not in the expected form", f"it must match {pattern}"
     if kind == "string_too_short":
         return "must not be empty", ""
+    if kind == "string_too_long":
+        return f"is {len(str(value)):,} characters long; it may be at most {ctx.get('max_length')}", ""
     if kind == "too_short":
         return f"needs at least {ctx.get('min_length', 1)} item(s)", ""
     if kind in _BOUNDS:
@@ -128,9 +134,14 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
     message = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
-    if kind.endswith("_type") or kind.endswith("_parsing"):
+    if kind.endswith("_type") or kind.endswith("_parsing") or kind == "finite_number":
         message = f"{message[0].lower()}{message[1:]}, but it is {_describe(value)}"
     return message, ""
+
+
+# A step pydantic adds to a location for a validator wrapping a model: 'function-before[check(), Agency]'. A
+# field name a user typed with a bracket in it ("i[d") is a field name, reported as such.
+_SYNTHETIC = re.compile(r"^[a-z][a-z-]*\[.*\]$")
 
 
 def diagnostics_from(
@@ -141,13 +152,13 @@ def diagnostics_from(
     errors: list[dict[str, Any]] = []
     for detail in exc.errors(include_url=False):
         # Pydantic adds a synthetic step for validators wrapping a model (e.g. 'function-before[...]').
-        loc = tuple(part for part in detail["loc"] if not (isinstance(part, str) and "[" in part))
+        loc = tuple(part for part in detail["loc"] if not (isinstance(part, str) and _SYNTHETIC.match(part)))
         errors.append({**detail, "loc": loc})
     # A misspelled field shows up twice: as unknown, and its real name as missing. Report the typo once.
     misspelt = {
         (*e["loc"][:-1], close[0])
         for e in errors
-        if e["type"] == "extra_forbidden"
+        if e["type"] == "extra_forbidden" and e["loc"]
         and (close := difflib.get_close_matches(str(e["loc"][-1]), fields_at(model, e["loc"][:-1]), n=1, cutoff=0.6))
     }
     for error in errors:

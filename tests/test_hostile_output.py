@@ -209,7 +209,7 @@ def test_a_lock_left_by_a_stopped_build_is_taken_over(area: Path, tmp_path: Path
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     _lock(out, int(finished.stdout))  # that process has ended
     result = build(BuildOptions(area_dir=area, out_dir=out))
-    assert result.documents == 9 and not (out / LOCK_NAME).exists()
+    assert PROTOCOL in result.written and not (out / LOCK_NAME).exists()
 
 
 # --- the journal accumulates --------------------------------------------------------------------------
@@ -341,7 +341,9 @@ def test_a_change_printed_only_in_the_footer_reissues_the_document(area: Path, t
 
 def test_a_new_house_style_reaches_documents_whose_markdown_is_unchanged(area: Path, tmp_path: Path) -> None:
     house = tmp_path / "house.docx"
-    plain = docx.Document()
+    # A house style made from the bundled reference document, so that its page is the one the documents are laid
+    # out for (A4): only the heading font differs between the two builds.
+    plain = docx.Document(str(ROOT / "protocolgen" / "templates" / "reference.docx"))
     plain.styles["Heading 1"].font.name = "Georgia"
     plain.save(str(house))
     out = tmp_path / "out"
@@ -406,20 +408,79 @@ def test_a_hand_edited_manifest_never_reaches_outside_out_nor_crashes(area: Path
     assert "North Early Help Panel (renamed)" in _docx_text(out / PROTOCOL)
 
 
+def _issue(area: Path, out: Path, when: str) -> None:
+    code, output = _cli("issue", area, "-o", out, "--date", when)
+    assert code == 0, output
+
+
+def _protocol_record(out: Path) -> dict:
+    return json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))["documents"]["panels/early-help/protocol"]
+
+
+def _lose_manifest(out: Path) -> None:
+    (out / MANIFEST_NAME).write_text("{truncated", encoding="utf-8")
+    (out / BACKUP_NAME).unlink()
+
+
 def test_a_lost_manifest_keeps_versions_and_recognises_the_documents(area: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     build(BuildOptions(area_dir=area, out_dir=out))
+    _issue(area, out, "2026-04-02")
     A.set_field(area, A.PANEL, "name", "North Early Help Panel One")
     build(BuildOptions(area_dir=area, out_dir=out))
-    (out / MANIFEST_NAME).write_text("{truncated", encoding="utf-8")
-    (out / BACKUP_NAME).unlink()
+    _issue(area, out, "2026-04-03")
+    _lose_manifest(out)
+    before = _files(out)
+    code, output = _cli("build", area, "-o", out)  # nothing changed: the issued documents are recognised as such
+    assert code == 0 and "could not be read" in output and "11 recognised as protocolgen's own" in output
+    assert "edited by hand" not in output
+    assert {k: v for k, v in _files(out).items() if k.endswith(".docx")} == \
+        {k: v for k, v in before.items() if k.endswith(".docx")}
+    record = _protocol_record(out)
+    assert (record["version"], record["status"], record["issued"]["version"]) == ("1.1", "issued", "1.1")
+    assert [row["version"] for row in record["history"]] == ["1.0", "1.1"]
+    assert status(BuildOptions(area_dir=area, out_dir=out))[:2] == ([], [])
+    # Lost again, then a change: a draft of the next version, its change said from the issued version's record.
+    _lose_manifest(out)
     A.set_field(area, A.PANEL, "name", "North Early Help Panel Two")
     code, output = _cli("build", area, "-o", out)
-    assert code == 0 and "could not be read" in output and "recognised as protocolgen's own" in output
-    assert "edited by hand" not in output
-    record = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))["documents"]["panels/early-help/protocol"]
-    assert [row["version"] for row in record["history"]] == ["1.0", "1.1", "1.2"]
-    assert "Rebuilt after the build record (manifest) was lost." in _docx_text(out / PROTOCOL)
+    assert code == 0 and "edited by hand" not in output
+    assert "panels/early-help/protocol: draft of 1.2 (minor changes since 1.1)" in output
+    assert "North Early Help Panel One → North Early Help Panel Two" in output
+    record = _protocol_record(out)
+    assert (record["version"], record["status"], record["issued"]["version"]) == ("1.2", "draft", "1.1")
+    assert [row["version"] for row in record["history"]] == ["1.0", "1.1"]
+    # And lost while a draft is in place: the draft keeps its version, the issued one stays in force.
+    _lose_manifest(out)
+    code, output = _cli("build", area, "-o", out)
+    assert code == 0 and "edited by hand" not in output
+    record = _protocol_record(out)
+    assert (record["version"], record["status"], record["issued"]["version"]) == ("1.2", "draft", "1.1")
+    text = _docx_text(out / PROTOCOL)
+    assert "North Early Help Panel Two" in text and "1.2" in text
+
+
+def test_a_lost_manifest_of_documents_without_a_history_table_keeps_their_dates(area: Path, tmp_path: Path) -> None:
+    """Notices carry no version history table: their issued versions are read from their footers and from the
+    copies kept of each issued version."""
+    out = tmp_path / "out"
+    build(BuildOptions(area_dir=area, out_dir=out))
+    _issue(area, out, "2026-04-02")
+    A.set_field(area, A.PANEL, "purpose", "Agrees a plan of early help with families who ask for it.")
+    build(BuildOptions(area_dir=area, out_dir=out))
+    _issue(area, out, "2026-04-03")
+    kept = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))["documents"]
+    _lose_manifest(out)
+    code, output = _cli("build", area, "-o", out)
+    assert code == 0 and "edited by hand" not in output, output
+    recovered = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))["documents"]
+    for doc_id, record in kept.items():
+        again = recovered[doc_id]
+        assert (again["version"], again["status"]) == (record["version"], record["status"]), doc_id
+        assert again["issued"]["date"] == record["issued"]["date"], doc_id
+        assert [row["version"] for row in again["history"]] == [row["version"] for row in record["history"]], doc_id
+    code, output = _cli("status", area, "-o", out)
+    assert code == 0 and "All documents are current." in output
 
 
 def test_a_document_edited_in_word_is_still_protected_when_the_manifest_is_lost(area: Path, tmp_path: Path) -> None:

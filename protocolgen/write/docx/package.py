@@ -166,7 +166,8 @@ def write_package(meta: DocMeta, document: bytes, parts: dict[str, bytes], rels:
     compress differently, so compare documents by content across machines, by bytes on one machine.
     """
     day = meta.created.date() if isinstance(meta.created, datetime.datetime) else meta.created
-    date_time = (max(day.year, 1980), day.month, day.day, 0, 0, 0)
+    # A zip entry's date holds the years 1980 to 2107 only (MS-DOS time); the document's own date is in core.xml.
+    date_time = (min(max(day.year, 1980), 2107), day.month, day.day, 0, 0, 0)
     ordered = [name for name, _, _ in PARTS if name in parts]
     custom = bool(meta.custom)
     entries = [
