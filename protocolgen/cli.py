@@ -124,20 +124,26 @@ def _with_common(func):
     return func
 
 
+_JOBS = click.option("-j", "--jobs", type=click.IntRange(min=1, max=256), default=None, metavar="N",
+                     help="Processes that write documents (default: one per CPU); the output is the same for any N.")
+
+
 @main.command()
 @AREA
 @_with_common
 @click.option("--emit-markdown", is_flag=True, help="Also keep each document's Markdown beside it.")
 @click.option("--force", is_flag=True, help="Overwrite documents edited by hand (a backup copy is kept).")
+@_JOBS
 @click.pass_context
 def build(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], templates: Path | None,
-          reference_docx: Path | None, as_of: date | None, strict: bool, emit_markdown: bool, force: bool) -> None:
+          reference_docx: Path | None, as_of: date | None, strict: bool, emit_markdown: bool, force: bool,
+          jobs: int | None) -> None:
     """Validate the area and write its documents (only those whose inputs changed)."""
     from .build import build as run_build
 
     ctx.meta["protocolgen.area"] = area
     options = _build_options(area, out, only, templates, reference_docx, as_of, strict,
-                             emit_markdown=emit_markdown, force=force)
+                             emit_markdown=emit_markdown, force=force, jobs=jobs)
     result = run_build(options, progress=_progress)
     _report_written(result, area, out)
     drafts = [c for c in result.changes if c.old_version is None]
@@ -239,16 +245,17 @@ def status(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], tem
               help="The day the documents are issued (default: the area's issue_date).")
 @click.option("--today", is_flag=True, help="Date them today, by the computer's clock.")
 @click.option("--force", is_flag=True, help="Overwrite documents edited by hand (a backup copy is kept).")
+@_JOBS
 @click.pass_context
 def issue(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], templates: Path | None,
           reference_docx: Path | None, as_of: date | None, strict: bool, when: date | None, today: bool,
-          force: bool) -> None:
+          force: bool, jobs: int | None) -> None:
     """Issue the current drafts: each becomes its issued version (1.0, then 1.1 or 2.0), dated the day it is
     issued, with a Word redline of what changed since the version before."""
     from .commands.issue import issue as run_issue
 
     ctx.meta["protocolgen.area"] = area
-    options = _build_options(area, out, only, templates, reference_docx, as_of, strict, force=force)
+    options = _build_options(area, out, only, templates, reference_docx, as_of, strict, force=force, jobs=jobs)
     result = run_issue(options, when, today, progress=_progress)
     if not result.changes:
         click.echo("Nothing to issue: every document is at its issued version.")

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from mdit_py_plugins.attrs import attrs_block_plugin
 
 
@@ -155,9 +156,12 @@ _PARSER = MarkdownIt("commonmark").enable("table").use(attrs_block_plugin)
 _ID = re.compile(r"^cov-([a-z0-9-]+)$")
 
 
-def sections(markdown: str) -> dict[str, tuple[str, bool]]:
-    """Tagged sections of a document: item id -> (heading text, whether anything is written under it)."""
-    tokens = _PARSER.parse(markdown)
+def sections(markdown: str | Sequence[Token]) -> dict[str, tuple[str, bool]]:
+    """Tagged sections of a document: item id -> (heading text, whether anything is written under it).
+
+    ``markdown`` is the document's Markdown, or the block tokens the writers parsed it into
+    (``write.markdown.parse``), so that a build parses each document once, not once more here."""
+    tokens = _PARSER.parse(markdown) if isinstance(markdown, str) else markdown
     out: dict[str, tuple[str, bool]] = {}
     current: str | None = None
     level = 0
@@ -180,8 +184,9 @@ def sections(markdown: str) -> dict[str, tuple[str, bool]]:
     return out
 
 
-def check(document: str, kind: str, markdown: str) -> Report:
-    """Which of the items a document of this kind must cover are covered in its rendered Markdown."""
+def check(document: str, kind: str, markdown: str | Sequence[Token]) -> Report:
+    """Which of the items a document of this kind must cover are covered in its rendered Markdown (or in the
+    tokens it was parsed into: see ``sections``)."""
     found = sections(markdown)
     report = Report(document, kind)
     for item in REQUIRED.get(kind, ()):
