@@ -14,12 +14,12 @@ import dataclasses
 import functools
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, coverage, outdir
+from . import __version__, coverage, outdir, stamp
 from .area import load_area
 from .changes import Change, describe, is_major
 from .errors import Diagnostic, OutputProblem, ProtocolgenError, TemplateProblem
@@ -55,6 +55,7 @@ from .manifest import (
     sha256,
     summarise_inputs,
 )
+from .options import BuildOptions, BuildResult, StaleDoc
 from .parallel import STAGING_NAME, Conversion, Converted, Converter, Staging, default_jobs
 from .render import Renderer, bundled_templates, long_date
 from .reports import DocChange, Names, changes_markdown, index_html, pending_changes, sentence
@@ -76,41 +77,6 @@ KIND_LABELS = {
     "agency-notice": "Privacy notice",
     "consent-form": "Consent form",
 }
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    area_dir: Path = Path("agency_profiles")
-    out_dir: Path = Path("output")
-    only: tuple[str, ...] = ()
-    emit_markdown: bool = False
-    templates_dir: Path | None = None
-    reference_docx: Path | None = None
-    as_of: date | None = None
-    force: bool = False
-    strict: bool = False
-    issue: bool = False  # `protocolgen issue`: issue the current drafts instead of building
-    issue_date: date | None = None  # the day they are issued; None: the area's issue date
-    jobs: int | None = None  # processes that convert documents (None: one per CPU); output is the same for any
-
-
-@dataclass
-class BuildResult:
-    written: list[str] = field(default_factory=list)  # output files written, relative to OUT
-    unchanged: list[str] = field(default_factory=list)  # document ids left as they were
-    edited: list[str] = field(default_factory=list)  # files kept because they were edited by hand
-    backups: list[str] = field(default_factory=list)
-    changes: list[DocChange] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    warnings: list[Diagnostic] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    documents: int = 0
-
-
-@dataclass
-class StaleDoc:
-    id: str
-    reasons: list[str]
 
 
 def render_markdown(job: Job, renderer: Renderer, doc: DocInfo | None = None) -> str:
@@ -202,6 +168,10 @@ def _check_output_dir(out_dir: Path, area_dir: Path | None = None) -> None:
 
 def status(options: BuildOptions) -> tuple[list[StaleDoc], list[str], list[Diagnostic]]:
     """Stale documents with reasons, and hand-edited files; writes nothing."""
+    _check_output_dir(options.out_dir, options.area_dir)
+    quick = stamp.replay_status(options)  # nothing changed since the last build: nothing is stale
+    if quick is not None:
+        return [], [], quick
     loaded = load_area(options.area_dir, options.strict)
     check_selection(loaded, options.only)
     _check_output_dir(options.out_dir, options.area_dir)
@@ -477,6 +447,9 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     """Validate the area, then (re)write every document whose inputs or content changed, as a draft (or, with
     ``options.issue``, issue the current drafts)."""
     _check_output_dir(options.out_dir, options.area_dir)
+    quick = stamp.replay_build(options)  # every input and output as the last build left them: a no-op
+    if quick is not None:
+        return quick
     with outdir.holding(options.out_dir):  # one build at a time in OUT
         return _build(options, progress)
 
@@ -641,6 +614,9 @@ def _gather_and_write(options: BuildOptions, loaded: LoadedArea, jobs: list[Job]
     if _differs(out / MANIFEST_NAME, manifest_bytes):
         atomic_write(out / MANIFEST_NAME, manifest_bytes)
     settle(out, manifest, journal, manifest_bytes)  # the manifest's backup copy; the journal kept until recorded
+    if issue_date is None:
+        expected = {rel: digest for record in manifest.documents.values() for rel, digest in record.files.items()}
+        stamp.record(options, result, loaded.warnings, [job.id for job in jobs], expected | manifest.reports)
     return result
 
 

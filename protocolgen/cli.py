@@ -13,7 +13,6 @@ from typing import Any
 import click
 
 from . import __version__
-from .area import inspect_area
 from .errors import Diagnostic, ProtocolgenError, ValidationFailed
 
 AREA = click.argument("area", type=click.Path(path_type=Path), default=Path("agency_profiles"), required=False)
@@ -72,6 +71,8 @@ def validate(ctx: click.Context, area: Path, strict: bool) -> None:
     from .signoff import read_register
 
     ctx.meta["protocolgen.area"] = area
+    from .area import inspect_area
+
     loaded = inspect_area(area)
     diagnostics = sorted(loaded.diagnostics + read_register(area)[1], key=Diagnostic.sort_key)
     _show(diagnostics, area, err=False)
@@ -94,7 +95,7 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
 
 def _build_options(area: Path, out: Path, only: tuple[str, ...], templates: Path | None, reference_docx: Path | None,
                    as_of: date | None, strict: bool, **extra: Any):
-    from .build import BuildOptions
+    from .options import BuildOptions
 
     for item in only:
         kind, _, ident = item.partition(":")
@@ -139,12 +140,17 @@ def build(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], temp
           reference_docx: Path | None, as_of: date | None, strict: bool, emit_markdown: bool, force: bool,
           jobs: int | None) -> None:
     """Validate the area and write its documents (only those whose inputs changed)."""
-    from .build import build as run_build
+    from .stamp import replay_build
 
     ctx.meta["protocolgen.area"] = area
     options = _build_options(area, out, only, templates, reference_docx, as_of, strict,
                              emit_markdown=emit_markdown, force=force, jobs=jobs)
-    result = run_build(options, progress=_progress)
+    # Nothing changed since the last build: answered without importing the stages (see protocolgen.stamp).
+    result = replay_build(options) if not _unsafe_out(area, out) else None
+    if result is None:
+        from .build import build as run_build
+
+        result = run_build(options, progress=_progress)
     _report_written(result, area, out)
     drafts = [c for c in result.changes if c.old_version is None]
     if drafts:
@@ -157,6 +163,17 @@ def build(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], temp
         click.echo(f"What the drafts change is in {(out / 'changes.md').as_posix()}. Issue them with "
                    f"'protocolgen issue' once they are approved.")
     _report_kept(result, out)
+
+
+def _unsafe_out(area: Path, out: Path) -> bool:
+    """Whether OUT and AREA overlap or OUT is not a plain folder: then the build itself must say so."""
+    from .outdir import check_folders
+
+    try:
+        check_folders(out, area)
+    except ProtocolgenError:
+        return True
+    return False
 
 
 def _progress(jobs):
@@ -207,11 +224,17 @@ def status(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], tem
            reference_docx: Path | None, as_of: date | None, strict: bool) -> None:
     """List stale documents and why, drafts not yet issued, and who has not signed each issued protocol.
     Writes nothing. Exit 1 when something is stale or edited by hand."""
-    from .build import status as run_status
     from .commands.overview import overview
+    from .stamp import replay_status
 
     ctx.meta["protocolgen.area"] = area
-    stale, edited, _warnings = run_status(_build_options(area, out, only, templates, reference_docx, as_of, strict))
+    options = _build_options(area, out, only, templates, reference_docx, as_of, strict)
+    if not _unsafe_out(area, out) and replay_status(options) is not None:
+        stale, edited = [], []  # nothing changed since the last build (see protocolgen.stamp)
+    else:
+        from .build import status as run_status
+
+        stale, edited, _warnings = run_status(options)
     for doc in stale:
         click.echo(f"stale: {doc.id}")
         for reason in doc.reasons:
@@ -385,6 +408,8 @@ def legislation_show(key: str, area: Path | None) -> None:
 def legislation_check(ctx: click.Context, area: Path) -> None:
     """Profiles that cite repealed or amended provisions, and what to cite instead."""
     ctx.meta["protocolgen.area"] = area
+    from .area import inspect_area
+
     loaded = inspect_area(area)
     if loaded.errors:
         raise ValidationFailed(loaded.diagnostics)
@@ -403,6 +428,8 @@ def _register(area: Path | None):
         from .register import read_bundled
 
         return read_bundled()
+    from .area import inspect_area
+
     loaded = inspect_area(area)
     problems = [d for d in loaded.diagnostics if d.file == "legislation.yaml" and d.severity == "error"]
     if problems:
