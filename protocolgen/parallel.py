@@ -174,7 +174,25 @@ def _start(reference_docx: Path | None, shell: str | None, out_dir: Path) -> Non
     global _WORKER
     from .write import DocxWriter
 
+    _watch_parent()
     _WORKER = _Worker(DocxWriter(reference_docx), shell, Staging(out_dir))
+
+
+def _watch_parent() -> None:
+    """End this worker as soon as the build that started it is gone (killed, say): an orphaned worker would
+    wait for work forever, holding the build's terminal or pipes open."""
+    import threading
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="protocolgen-parent-watch", daemon=True).start()
 
 
 def _convert_in_worker(task: Conversion) -> Converted:
