@@ -56,12 +56,27 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+_SUMMARIES: dict[tuple[str, str], dict[str, str]] = {}
+_SUMMARIES_KEPT = 20_000  # inputs remembered (a county's agencies, panels and register entries, many times over)
+
+
 def summarise_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
-    """What the manifest keeps of a job's inputs: per input a hash per field, or the value if it is small."""
+    """What the manifest keeps of a job's inputs: per input a hash per field, or the value if it is small.
+
+    The same input (an agency, a register entry) is summarised for every document that reads it: its whole
+    value is serialised once per document (one fast call), and the hash per field is computed only the first
+    time that value is seen in this process."""
     out: dict[str, Any] = {}
     for name, value in inputs.items():
         if isinstance(value, dict):
-            out[name] = {key: sha256(_canonical(item))[:16] for key, item in sorted(value.items())}
+            key = (name, sha256(_canonical(value)))
+            summary = _SUMMARIES.get(key)
+            if summary is None:
+                summary = {field: sha256(_canonical(item))[:16] for field, item in sorted(value.items())}
+                if len(_SUMMARIES) >= _SUMMARIES_KEPT:
+                    _SUMMARIES.clear()
+                _SUMMARIES[key] = summary
+            out[name] = dict(summary)
         else:
             out[name] = value
     return out
@@ -222,7 +237,9 @@ class Manifest:
     def to_json(self) -> str:
         body = {"format": FORMAT, "documents": {k: v.to_json() for k, v in sorted(self.documents.items())},
                 "reports": dict(sorted(self.reports.items())), "area": self.area}
-        return json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        # Compact: a county's manifest is megabytes of hashes, and an indented dump is made by json's pure-Python
+        # encoder, several times slower than the compact one; it is read by protocolgen, not by people.
+        return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
 
     def known_hashes(self, relpath: str) -> set[str]:
         """Every hash protocolgen is known to have written at ``relpath``."""
