@@ -56,7 +56,7 @@ from .manifest import (
     summarise_inputs,
 )
 from .options import BuildOptions, BuildResult, StaleDoc
-from .parallel import STAGING_NAME, Conversion, Converted, Converter, Staging, default_jobs
+from .parallel import Conversion, Converted, Converter, Staging, default_jobs
 from .render import Renderer, bundled_templates, long_date
 from .reports import DocChange, Names, changes_markdown, index_html, pending_changes, sentence
 from .resolve import DocInfo, Job, recording, resolve
@@ -478,7 +478,7 @@ def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[J
     writer = _writer_of(options)
     if options.reference_docx is not None:
         writer()  # a house style that is not a Word document stops the build before anything else
-    outdir.check_targets(out, [MANIFEST_NAME, BACKUP_NAME, JOURNAL_NAME, STAGING_NAME])
+    outdir.check_targets(out, [MANIFEST_NAME, BACKUP_NAME, JOURNAL_NAME])
     manifest = Manifest.read(out)
     journal = read_journal(out)
     jobs = resolve(loaded, options.as_of, options.only)
@@ -616,7 +616,8 @@ def _gather_and_write(options: BuildOptions, loaded: LoadedArea, jobs: list[Job]
     settle(out, manifest, journal, manifest_bytes)  # the manifest's backup copy; the journal kept until recorded
     if issue_date is None:
         expected = {rel: digest for record in manifest.documents.values() for rel, digest in record.files.items()}
-        stamp.record(options, result, loaded.warnings, [job.id for job in jobs], expected | manifest.reports)
+        seen = stamp.overview_rows(pending_changes(manifest), list(progress_of(manifest, signoff).values()))
+        stamp.record(options, result, loaded.warnings, [job.id for job in jobs], expected | manifest.reports, seen)
     return result
 
 

@@ -224,13 +224,14 @@ def status(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], tem
            reference_docx: Path | None, as_of: date | None, strict: bool) -> None:
     """List stale documents and why, drafts not yet issued, and who has not signed each issued protocol.
     Writes nothing. Exit 1 when something is stale or edited by hand."""
-    from .commands.overview import overview
-    from .stamp import replay_status
+    from .stamp import replay_overview, replay_status
 
     ctx.meta["protocolgen.area"] = area
     options = _build_options(area, out, only, templates, reference_docx, as_of, strict)
+    seen = None
     if not _unsafe_out(area, out) and replay_status(options) is not None:
         stale, edited = [], []  # nothing changed since the last build (see protocolgen.stamp)
+        seen = replay_overview(options)
     else:
         from .build import status as run_status
 
@@ -243,7 +244,10 @@ def status(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], tem
         click.echo(f"edited by hand: {(out / rel).as_posix()}")
     if not stale and not edited:
         click.echo("All documents are current.")
-    seen = overview(area, out)
+    if seen is None:
+        from .commands.overview import overview
+
+        seen = overview(area, out)
     new = [d for d in seen.drafts if d.old_version is None]
     if new:
         click.echo(f"{len(new)} draft{'s' * (len(new) != 1)} of version 1.0, never issued.")

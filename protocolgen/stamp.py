@@ -206,6 +206,39 @@ def replay_status(options: BuildOptions) -> list[Diagnostic] | None:
         return None
 
 
+def replay_overview(options: BuildOptions) -> Any | None:
+    """``commands.overview.overview``'s answer (drafts waiting to be issued, sign-off of each issued protocol)
+    from the stamp, when it still describes OUT: it depends only on the manifest (an output) and the sign-off
+    register (an input), both unchanged. Plain objects with the same attributes; None when status must look."""
+    import dataclasses
+    import datetime
+    from types import SimpleNamespace as Row
+
+    data = _current(dataclasses.replace(options, emit_markdown=False, force=False))
+    if data is None or not isinstance(data.get("overview"), dict):
+        return None
+    try:
+        seen = data["overview"]
+        drafts = [Row(id=str(d[0]), old_version=d[1], new_version=str(d[2]), kind=str(d[3])) for d in seen["drafts"]]
+        signoff = [Row(document=str(p[0]), version=str(p[1]), summary=str(p[2]), unsigned=[
+            Row(id=str(c[0]), name=str(c[1]), signature=Row(version=str(c[2]), date=datetime.date.fromisoformat(c[3]))
+                if c[2] is not None else None) for c in p[3]]) for p in seen["signoff"]]
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+    return Row(drafts=drafts, signoff=signoff)
+
+
+def overview_rows(drafts: list[Any], signoff: list[Any]) -> dict[str, Any]:
+    """What ``replay_overview`` gives back, as JSON: from ``reports.pending_changes`` and ``signoff.progress``."""
+    return {
+        "drafts": [[d.id, d.old_version, d.new_version, d.kind] for d in drafts],
+        "signoff": [[p.document, p.version, p.summary,
+                     [[c.id, c.name, c.signature.version if c.signature else None,
+                       c.signature.date.isoformat() if c.signature else None] for c in p.unsigned]]
+                    for p in signoff],
+    }
+
+
 def _rows(diagnostics: list[Diagnostic]) -> list[dict[str, Any]]:
     return [{"file": d.file, "line": d.line, "field": d.field, "message": d.message, "hint": d.hint}
             for d in diagnostics]
@@ -232,9 +265,10 @@ def _verified(out_dir: Path, outputs: dict[str, list[int]], expected: dict[str, 
 
 
 def record(options: BuildOptions, result: BuildResult, validation_warnings: list[Diagnostic],
-           documents: list[str], expected: dict[str, str]) -> None:
+           documents: list[str], expected: dict[str, str], overview: dict[str, Any] | None = None) -> None:
     """After a build: keep a stamp if the next identical build would be a plain no-op; else forget the old.
-    ``expected``: the sha256 the manifest records for each document file and report in OUT."""
+    ``expected``: the sha256 the manifest records for each document file and report in OUT; ``overview``: the
+    drafts and sign-off ``status`` shows (``overview_rows``)."""
     path = _stamp_path(options.out_dir)
     earlier = _read(options.out_dir)
     clean = not (options.issue or result.edited or result.backups or result.notes or result.removed)
@@ -251,7 +285,8 @@ def record(options: BuildOptions, result: BuildResult, validation_warnings: list
         return
     body = {"format": FORMAT, "key": key, "outputs": outputs, "documents": result.documents,
             "unchanged": documents,
-            "warnings": _rows(result.warnings), "validation_warnings": _rows(validation_warnings)}
+            "warnings": _rows(result.warnings), "validation_warnings": _rows(validation_warnings),
+            "overview": overview}
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -85,3 +85,34 @@ def test_a_damaged_stamp_is_ignored(built: tuple[Path, Path]) -> None:
     options = BuildOptions(area_dir=area, out_dir=out)
     assert stamp.replay_build(options) is None
     assert build(options).written == []
+
+
+def _cli(*args: object) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from protocolgen.cli import main
+
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+def test_status_from_the_stamp_prints_what_status_prints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROTOCOLGEN_CACHE_DIR", str(tmp_path / "cache"))
+    area = A.write_area(tmp_path / "area")
+    out = tmp_path / "out"
+    assert _cli("issue", area, "-o", out, "--date", "2026-04-01")[0] != 0  # nothing built yet: refused
+    _cli("build", area, "-o", out)
+    assert _cli("issue", area, "-o", out, "--date", "2026-04-01")[0] == 0
+    code, _ = _cli("sign", area, "-o", out, "--document", "panels/early-help/protocol", "--controller",
+                   "north-council", "--signatory", "Director", "--date", "2026-04-10")
+    assert code == 0
+    A.set_field(area, A.PANEL, "name", "North Early Help Panel (renamed)")  # a draft of 1.1 of some documents
+    _cli("build", area, "-o", out)
+    options = BuildOptions(area_dir=area, out_dir=out)
+    assert stamp.replay_overview(options) is not None
+    fast = _cli("status", area, "-o", out)
+    assert "not signed" in fast[1] and "draft:" in fast[1]
+    monkeypatch.setenv("PROTOCOLGEN_CACHE_DIR", str(tmp_path / "no-cache"))
+    assert stamp.replay_overview(options) is None
+    assert _cli("status", area, "-o", out) == fast
