@@ -229,8 +229,10 @@ def status(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], tem
     ctx.meta["protocolgen.area"] = area
     options = _build_options(area, out, only, templates, reference_docx, as_of, strict)
     seen = None
+    stale: list[Any] = []
+    edited: list[str] = []
     if not _unsafe_out(area, out) and replay_status(options) is not None:
-        stale, edited = [], []  # nothing changed since the last build (see protocolgen.stamp)
+        pass  # nothing changed since the last build: nothing is stale or edited (see protocolgen.stamp)
         seen = replay_overview(options)
     else:
         from .build import status as run_status
