@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, coverage, outdir, stamp
+from . import __version__, coverage, i18n, outdir, stamp
 from .area import load_area
 from .changes import Change, describe, is_major
 from .errors import Diagnostic, OutputProblem, ProtocolgenError, TemplateProblem
@@ -80,8 +80,43 @@ KIND_LABELS = {
 
 
 def render_markdown(job: Job, renderer: Renderer, doc: DocInfo | None = None) -> str:
-    """The job's Markdown: its template rendered with its context and ``doc`` (version, history)."""
-    return renderer.render(job.template, {**job.context, "doc": doc or job.doc})
+    """The job's Markdown: its template rendered with its context and ``doc`` (version, history).
+
+    A document in more than one language renders the template once per language, each in its own ``i18n``
+    language, inside a ``:::: lang`` container (four colons, so the templates' own ``:::`` containers nest),
+    the languages in the order the area gives them and a page break between; a document of a language of its
+    own (``separate_documents``) opens with a link to the other language's document."""
+    doc = doc or job.doc
+    if job.languages == ("en",) and not job.separate:
+        return renderer.render(job.template, {**job.context, "doc": doc})
+    parts: list[tuple[str, str]] = []
+    for index, language in enumerate(job.languages):
+        local = dataclasses.replace(doc, title=job.title_in(language))
+        with i18n.speaking(job.translations.get(language, i18n.ENGLISH), separate=job.separate) as now:
+            body = renderer.render(job.template, {**job.context_in(language), "doc": local})
+            others = [o for o in (job.counterparts if job.separate else ()) if o[0] != language]
+            if job.separate and others:
+                other, other_id = others[0]
+                href = other_id.rsplit("/", 1)[-1] + (".html" if job.html else ".docx")
+                line = {"layout": "separate", "other": other, "href": href, "first": True}
+                lead = renderer.render("_language_versions.md.j2", line)
+            elif not job.separate:
+                other = job.languages[1 - index] if len(job.languages) == 2 else job.languages[0]
+                lead = renderer.render("_language_versions.md.j2", {"layout": "one", "other": other,
+                                                                     "href": "", "first": index == 0})
+            else:
+                lead = ""
+        if job.separate and others:
+            # ... and the same line in the other language, so that its readers find their version too
+            with i18n.speaking(job.translations.get(other, i18n.ENGLISH)):
+                theirs = renderer.render("_language_versions.md.j2", line).strip()
+            lead = f"{lead.strip()}\n\n::: lang {other}\n\n{theirs}\n\n:::\n"
+        job.missed.extend(text for text in now.misses if text not in job.missed)
+        parts.append((language, (lead + "\n" if lead.strip() else "") + body))
+    if job.separate:
+        return parts[0][1]
+    blocks = [f":::: lang {language}\n\n{text.strip()}\n\n::::\n" for language, text in parts]
+    return "\n::: pagebreak\n:::\n\n".join(blocks)
 
 
 def render_recording(job: Job, renderer: Renderer, doc: DocInfo) -> tuple[str, dict[str, list[str]]]:
@@ -101,6 +136,10 @@ def doc_meta(job: Job, doc: DocInfo, markdown: str = "") -> DocMeta:
     # The files say what they are even without the manifest: id, version, status and a hash of the content.
     custom = (("protocolgen-document", job.id), ("protocolgen-version", doc.version),
               ("protocolgen-status", doc.status), ("protocolgen-content", sha256(markdown)))
+    # The page's own words (footer, draft label, date) in the document's first language.
+    first = job.translations.get(job.languages[0], i18n.ENGLISH)
+    labels = i18n.page_words(first)
+    issue_date_text = i18n.date_in(doc.issue_date, first) if labels else long_date(doc.issue_date)
     return DocMeta(
         title=doc.title,
         subject=str(job.context["subject"]),
@@ -108,12 +147,14 @@ def doc_meta(job: Job, doc: DocInfo, markdown: str = "") -> DocMeta:
         keywords=tuple(keywords),
         created=doc.issue_date,  # the version's own date: an issued document keeps the day it was issued
         version=doc.version,
-        issue_date_text=long_date(doc.issue_date),
+        issue_date_text=issue_date_text,
         reference=doc.reference,
         numbered_headings=job.kind == "protocol",
         marking=doc.marking,
-        status_label="DRAFT" if doc.status == "draft" else "",
+        status_label=dict(labels).get("DRAFT", "DRAFT") if doc.status == "draft" else "",
         custom=custom,
+        language=i18n.word_tag(job.languages[0]),
+        labels=labels,
     )
 
 
@@ -181,7 +222,7 @@ def status(options: BuildOptions) -> tuple[list[StaleDoc], list[str], list[Diagn
     manifest = Manifest.read(options.out_dir)
     stale: list[StaleDoc] = []
     edited: list[str] = []
-    jobs = resolve(loaded, options.as_of, options.only)
+    jobs = resolve(loaded, options.as_of, options.only, translations_for(loaded))
     outdir.check_targets(options.out_dir, [rel for job in jobs for rel in _outputs(job)] + list(manifest.reports))
     for job in jobs:
         record = manifest.documents.get(job.id)
@@ -352,7 +393,7 @@ class _Planner:
         printed = self._printed(job, doc, markdown)
         summary = self.inputs.of(job, cited)
         issued = {"version": old.version, "date": when.isoformat(), "review": doc.review_date.isoformat(),
-                  "content": printed, "signatories": [list(s) for s in job.signatories]}
+                  "content": printed, "markdown": sha256(markdown), "signatories": [list(s) for s in job.signatories]}
         record = dataclasses.replace(
             old, fingerprint=fingerprint(summary), content=printed, inputs=summary, cites=cited,
             history=[*old.history, {"version": old.version, "date": when.isoformat(), "summary": text}],
@@ -407,6 +448,16 @@ def _page_shell(templates_dir: Path | None) -> str | None:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise TemplateProblem(f"{path}: cannot be read as UTF-8 text ({exc})") from None
+
+
+def translations_for(loaded: LoadedArea) -> dict[str, i18n.Translations]:
+    """The catalogues of every language the area's documents are written in: protocolgen's own, with the
+    area's ``locale/<lang>.po`` over them."""
+    area = loaded.area
+    assert area is not None
+    languages = {*area.languages, *area.protocol_languages}
+    languages |= {lang for agency in loaded.agencies.values() for lang in agency.languages or ()}
+    return {lang: i18n.load(lang, loaded.root) for lang in sorted(languages - {"en"})}
 
 
 def _signatories(job: Job) -> list[list[str]]:
@@ -481,7 +532,7 @@ def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[J
     outdir.check_targets(out, [MANIFEST_NAME, BACKUP_NAME, JOURNAL_NAME])
     manifest = Manifest.read(out)
     journal = read_journal(out)
-    jobs = resolve(loaded, options.as_of, options.only)
+    jobs = resolve(loaded, options.as_of, options.only, translations_for(loaded))
     result.documents = len(jobs)
     outdir.check_targets(out, [rel for job in jobs for rel in _outputs(job)])
     if manifest.problem or manifest.notes:
@@ -538,6 +589,11 @@ def _gather_and_write(options: BuildOptions, loaded: LoadedArea, jobs: list[Job]
             raise TemplateProblem(planner.failures[0])
         raise TemplateProblem(f"{len(planner.failures)} documents could not be made; nothing was written:\n"
                               + "\n".join(f"  {failure}" for failure in planner.failures))
+    for job in jobs:
+        if job.missed:
+            result.notes.append(f"{job.id}: {len(job.missed)} text(s) missing from the {'/'.join(job.languages)} "
+                                f"catalogue, printed in English and marked as English: "
+                                + "; ".join(repr(t[:60]) for t in job.missed[:3]) + ("; ..." if len(job.missed) > 3 else ""))
     if planner.not_ready:
         raise NotReady("cannot issue, nothing was written:\n" + "\n".join(f"  {why}" for why in planner.not_ready)
                        + "\nBuild first (protocolgen build), check the drafts, then issue them.")
@@ -695,7 +751,8 @@ def refresh_index(out_dir: Path, manifest: Manifest, register: SignoffRegister) 
 
 
 def _group(job: Job) -> str:
-    owner = job.context.get("panel") or job.context["agency"].agency
+    context = job.context_in("en")  # the index page is in English
+    owner = context.get("panel") or context["agency"].agency
     return owner.name
 
 

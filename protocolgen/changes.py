@@ -127,14 +127,16 @@ _CONTACT_FIELDS = {"role": "job title", "name": "name", "email": "email", "phone
 # Lists of mappings are matched item by item by this field.
 _IDENTITY = {"retention": "records", "statutory_basis": "key", "panels": "panel"}
 # Fields whose values are register keys or agency ids: shown by name.
-_KEYS = {"special_category_conditions", "legislation", "replaced_by", "statutory_basis.key"}
+_KEYS = {"legislation", "replaced_by", "statutory_basis.key", "schedule", "obligation", "powers", "law"}
 _AGENCY_IDS = {"chair", "contracted_by"}
 # Fields not compared: the area's issue date is each version's own date, not a change to its content.
 _SKIP = {"area": {"issue_date"}}
 
 _MAJOR = {
-    "panel": {"purpose", "kind", "consent.approach", "special_category_conditions"},
-    "agency": {"status", "statutory_basis", "uk_gdpr_bases", "contracted_by", "law_enforcement_processing"},
+    "panel": {"purpose", "purposes", "kind", "consent.approach", "controllers", "joint_arrangement"},
+    "agency": {"status", "statutory_basis", "uk_gdpr_bases", "special_category_conditions", "contracted_by",
+               "contract_role", "organisation", "legal_entity.name", "law_enforcement_processing",
+               "transfers_outside_uk", "automated_decisions"},
     "legislation": {"status", "in_force_from", "in_force_until"},
 }
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

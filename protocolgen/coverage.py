@@ -10,6 +10,10 @@ Required items, by kind of document:
 - panel notices, in addition: every item of Case Example 19 (paragraph 11.3 of the 2005 guidance);
 - protocols: the sections a multi-agency information sharing protocol must have;
 - consent forms and the request and decision record: the fields they must carry.
+
+A document written in more than one language carries each language's sections: English ones tagged
+``cov-<item>``, the others ``cov-<item>-<lang>`` (``cov-rights-cy``), and every language present is checked in
+full, so a bilingual notice whose Welsh half lacks a section is incomplete even when its English half is not.
 """
 
 from __future__ import annotations
@@ -184,19 +188,37 @@ def sections(markdown: str | Sequence[Token]) -> dict[str, tuple[str, bool]]:
     return out
 
 
+LANGUAGE_NAMES = {"cy": "Welsh"}  # the languages besides English whose sections carry a suffix
+
+
+def languages_in(found: dict[str, tuple[str, bool]], kind: str) -> list[str]:
+    """The languages whose sections of a document of this kind are present ('en' when none is: all missing)."""
+    items = {item.id for item in REQUIRED.get(kind, ())}
+    present = ["en"] if items & set(found) else []
+    present += [lang for lang in LANGUAGE_NAMES if {f"{i}-{lang}" for i in items} & set(found)]
+    return present or ["en"]
+
+
 def check(document: str, kind: str, markdown: str | Sequence[Token]) -> Report:
     """Which of the items a document of this kind must cover are covered in its rendered Markdown (or in the
-    tokens it was parsed into: see ``sections``)."""
+    tokens it was parsed into: see ``sections``), in each language it is written in."""
     found = sections(markdown)
     report = Report(document, kind)
-    for item in REQUIRED.get(kind, ()):
+    for language in languages_in(found, kind):
+        _check_language(report, kind, found, language)
+    return report
+
+
+def _check_language(report: Report, kind: str, found: dict[str, tuple[str, bool]], language: str) -> None:
+    for required in REQUIRED.get(kind, ()):
+        item = required if language == "en" else Item(f"{required.id}-{language}", required.source,
+                                                       f"{required.label} ({LANGUAGE_NAMES[language]})")
         if item.id not in found:
             report.found.append(Found(item, None, "no section"))
         elif not found[item.id][1]:
             report.found.append(Found(item, None, "section is empty"))
         else:
             report.found.append(Found(item, found[item.id][0]))
-    return report
 
 
 def summary(reports: Iterable[Report]) -> tuple[int, int]:

@@ -239,7 +239,11 @@ class Right:
     bases: frozenset[str] = frozenset()  # the bases it depends on; empty: it always applies
 
 
-OBJECTION_BASES = frozenset({"public_task", "legitimate_interests", "recognised_legitimate_interest"})
+# Article 21(1) gives the right to object to processing on points (e) and (f). Whether the Data (Use and Access)
+# Act 2025 extended it to the recognised legitimate interest (ea) is not yet checked in the register, so a body
+# relying on (ea) alone tells people of the right in words that are true either way.
+OBJECTION_BASES = frozenset({"public_task", "legitimate_interests"})
+OBJECTION_UNSETTLED = frozenset({"recognised_legitimate_interest"})
 PORTABILITY_BASES = frozenset({"consent", "contract"})
 
 
@@ -262,6 +266,10 @@ def rights(codes: Iterable[str], statutory: bool) -> tuple[Right, ...]:
     if codes & OBJECTION_BASES:
         out.append(Right("objection", "to object to our using it. We will stop unless we have strong reasons to go "
                          "on, such as keeping a child safe", frozenset(codes & OBJECTION_BASES)))
+    elif codes & OBJECTION_UNSETTLED:
+        out.append(Right("objection", "to object to our using it. Where the law gives you this right, we will stop "
+                         "unless we have strong reasons to go on, such as keeping a child safe",
+                         frozenset(codes & OBJECTION_UNSETTLED)))
     if codes & PORTABILITY_BASES:
         out.append(Right("portability", "to have information you gave us passed to you, or to another "
                          "organisation, in a common computer format", frozenset(codes & PORTABILITY_BASES)))
@@ -306,7 +314,7 @@ def default_conditions(agency: Agency, codes: Iterable[str]) -> tuple[ConditionU
             care = "health care" if agency.sector in HEALTH_SECTORS else "social care"
             out.append(ConditionUse(condition="h", schedule=PARA_2,
                                     when=f"to provide {care}, including sharing with others caring for the child"))
-        out.append(ConditionUse(condition="g", schedule=PARA_6, when="to carry out the functions the law gives it"))
+        out.append(ConditionUse(condition="g", schedule=PARA_6, when="to carry out functions given by law"))
         out.append(ConditionUse(condition="g", schedule=PARA_18,
                                 when="to protect a child when agreement cannot be given or sought, or asking "
                                 "would put the child at risk"))

@@ -133,7 +133,8 @@ def read_snapshot(out_dir: Path, doc_id: str, record: Record) -> Snapshot | None
         values, summary = data["values"], data["summary"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if sha256(markdown) != record.issued.get("content") or not isinstance(values, dict):
+    # The kept Markdown is checked against the hash of the issued Markdown (older manifests kept it as "content").
+    if sha256(markdown) != record.issued.get("markdown", record.issued.get("content")) or not isinstance(values, dict):
         return None
     return Snapshot(markdown, values, summary if isinstance(summary, dict) else {})
 

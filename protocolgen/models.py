@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -18,7 +18,9 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     StringConstraints,
+    model_serializer,
     model_validator,
 )
 
@@ -67,10 +69,45 @@ OptionalText = Annotated[str, AfterValidator(_xml_safe)]
 DocumentDate = Annotated[date, Field(ge=date(1900, 1, 1), le=date(9000, 12, 31))]
 
 
+# Fields added for Welsh (the ``cy`` variants and the language settings) are left out of a model's dump while
+# they hold their default, so an area that does not use them fingerprints exactly as before: upgrading
+# protocolgen does not make its documents stale, and its manifest stays byte for byte the same.
+_QUIET_WHEN_DEFAULT = ("cy", "languages", "bilingual", "protocol_languages")
+
+
 class Strict(BaseModel):
     """Base for every file model: unknown fields are errors, values are validated on assignment."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @model_serializer(mode="wrap")
+    def _quiet_defaults(self, handler: SerializerFunctionWrapHandler) -> object:
+        data = handler(self)
+        if isinstance(data, dict):
+            fields = type(self).model_fields
+            for name in _QUIET_WHEN_DEFAULT:
+                if name in data and name in fields and \
+                        getattr(self, name) == fields[name].get_default(call_default_factory=True):
+                    del data[name]
+        return data
+
+
+# --- Welsh variants ---------------------------------------------------------------------------------------
+# A bilingual area (languages: [cy, en]) gives the Welsh of every text a reader sees in a ``cy:`` mapping on
+# the model that holds the English. Each variant names exactly the fields that have Welsh, so a misspelt key
+# is an error; a field left out is reported by the rules (a warning naming it), never silently printed in
+# English inside Welsh text. ``i18n.localise`` reads them.
+
+
+class Variant(Strict):
+    """Base of the Welsh variants (``cy:``): the Welsh of the reader-visible text fields beside it."""
+
+
+def _welsh(what: str = "") -> Any:
+    return Field(None, description=f"The Welsh of {what or 'the field of the same name'}.")
+
+
+WelshList = list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_xml_safe)]]
 
 
 # --- vocabularies ---------------------------------------------------------------------------------------
@@ -216,6 +253,136 @@ BodyType = Literal[
     "anyone",
 ]
 
+class ContactCy(Variant):
+    role: Text | None = _welsh("the job title or team")
+    address: Text | None = _welsh("the postal address")
+
+
+class RetentionCy(Variant):
+    records: Text | None = _welsh()
+    period: Text | None = _welsh("the period, e.g. '6 blynedd'")
+    starts: Text | None = _welsh()
+    disposal: Text | None = _welsh()
+
+
+class LegalBasisCy(Variant):
+    note: Text | None = _welsh()
+
+
+class LegalEntityCy(Variant):
+    name: Text | None = _welsh("the legal name, where it has one in Welsh")
+    address: Text | None = _welsh("the address")
+
+
+class BasisUseCy(Variant):
+    purpose: Text | None = _welsh()
+    interests: Text | None = _welsh()
+
+
+class ConditionUseCy(Variant):
+    when: Text | None = _welsh()
+
+
+class TransferCy(Variant):
+    to: Text | None = _welsh()
+    safeguard: Text | None = _welsh()
+
+
+class ProvidingInformationCy(Variant):
+    consequences: Text | None = _welsh()
+
+
+class RecordsCy(Variant):
+    kinds: WelshList | None = _welsh("each kind of record, in the same order")
+    system: Text | None = _welsh()
+    sharing_decisions: Text | None = _welsh()
+
+
+class AccessRequestsCy(Variant):
+    how: Text | None = _welsh()
+    response_time: Text | None = _welsh()
+
+
+class NoticeNeedsCy(Variant):
+    formats: WelshList | None = _welsh("each format, in the same order")
+    languages: WelshList | None = _welsh("each language's name, in the same order")
+
+
+class MembershipCy(Variant):
+    representative: Text | None = _welsh()
+    shares: WelshList | None = _welsh("each item, in the same order")
+    sends_by: Text | None = _welsh()
+
+
+class AgencyCy(Variant):
+    name: Text | None = _welsh("the agency's name")
+    description: Text | None = _welsh()
+    automated_decisions: Text | None = _welsh()
+    security: WelshList | None = _welsh("each security measure, in the same order")
+    processing_contract: Text | None = _welsh()
+
+
+class ResponsibilityCy(Variant):
+    does: Text | None = _welsh()
+
+
+class JointArrangementCy(Variant):
+    summary: Text | None = _welsh()
+
+
+class ConsentCy(Variant):
+    how: Text | None = _welsh()
+    override: Text | None = _welsh()
+
+
+class PanelCy(Variant):
+    name: Text | None = _welsh("the panel's name")
+    purpose: Text | None = _welsh()
+    information_shared: WelshList | None = _welsh("each item, in the same order")
+    information_level: Text | None = _welsh()
+    secondary_sharing: Text | None = _welsh()
+    recording: Text | None = _welsh()
+    security: WelshList | None = _welsh("each security measure, in the same order")
+    meeting_frequency: Text | None = _welsh()
+    how_families_are_told: Text | None = _welsh()
+    young_people_summary: WelshList | None = _welsh("each item, in the same order")
+    sends_by: Text | None = _welsh()
+    dpia: Text | None = _welsh()
+    funding: Text | None = _welsh()
+    key_worker_reports: Text | None = _welsh()
+
+
+class AreaCy(Variant):
+    name: Text | None = _welsh("the partnership's name")
+    local_authority_areas: WelshList | None = _welsh("each council's name, in the same order")
+    issuing_body: Text | None = _welsh()
+    document_owner: Text | None = _welsh()
+    approver: Text | None = _welsh()
+    signed_copy_location: Text | None = _welsh()
+    other_agreements: WelshList | None = _welsh("each agreement, in the same order")
+
+
+Language = Literal["en", "cy"]
+# one_document: Welsh and English in one document, in the order of ``languages`` (the Welsh Language Standards
+# prefer Welsh first); separate_documents: a document per language, each linking to the other at the top.
+BilingualLayout = Literal["one_document", "separate_documents"]
+
+
+def _unique_languages(value: list[str] | None) -> list[str] | None:
+    if value is not None and len(set(value)) != len(value):
+        raise ValueError("names a language twice")
+    return value
+
+
+Languages = Annotated[list[Language], Field(min_length=1), AfterValidator(_unique_languages)]
+
+
+def _english() -> list[Language]:
+    return ["en"]
+
+CY_FIELD = "cy"
+_CY_HELP = "The Welsh of this entry's reader-visible text (for areas whose languages include cy)."
+
 
 # --- shared parts ----------------------------------------------------------------------------------------
 
@@ -228,6 +395,7 @@ class Contact(Strict):
     email: Email | None = None
     phone: Text | None = None
     address: Text | None = Field(None, description="Postal address on one line.")
+    cy: ContactCy | None = Field(default=None, description=_CY_HELP)
 
     @model_validator(mode="after")
     def _reachable(self) -> Contact:
@@ -243,6 +411,7 @@ class Retention(Strict):
     period: Text = Field(description="A finite period: a number and days, weeks, months or years, e.g. '6 years'.")
     starts: Text = Field(description="When the period starts, e.g. 'after the case is closed'.")
     disposal: Text = Field("securely destroyed", description="What happens at the end of the period.")
+    cy: RetentionCy | None = Field(default=None, description=_CY_HELP)
 
 
 _PERIOD = re.compile(r"^(\d{1,3})\s+(day|week|month|year)s?$", re.IGNORECASE)
@@ -266,6 +435,7 @@ class LegalBasis(Strict):
 
     key: LegislationKey
     note: Text | None = Field(None, description="The function this provision serves for the agency.")
+    cy: LegalBasisCy | None = Field(default=None, description=_CY_HELP)
 
 
 IcoNumber = Annotated[
@@ -298,6 +468,7 @@ class LegalEntity(Strict):
     )
     charity_number: Text | None = Field(None, description="Registered charity number, if any.")
     company_number: Text | None = Field(None, description="Companies House number, if any.")
+    cy: LegalEntityCy | None = Field(default=None, description=_CY_HELP)
 
 
 class Organisation(LegalEntity):
@@ -324,6 +495,7 @@ class BasisUse(Strict):
     interests: Text | None = Field(
         None, description="For legitimate_interests: the interests pursued, as the notice states them (Art 13(1)(d))."
     )
+    cy: BasisUseCy | None = Field(default=None, description=_CY_HELP)
 
 
 class ConditionUse(Strict):
@@ -334,6 +506,7 @@ class ConditionUse(Strict):
         None, description="The Data Protection Act 2018 Schedule 1 paragraph it needs (for points b, g, h, i, j)."
     )
     when: Text = Field(description="When it applies, e.g. 'sharing without agreement to protect a child'.")
+    cy: ConditionUseCy | None = Field(default=None, description=_CY_HELP)
 
 
 def _none_means_empty(value: object) -> object:
@@ -345,6 +518,7 @@ class Transfer(Strict):
 
     to: Text = Field(description="Where it goes, e.g. 'a cloud service hosted in Ireland'.")
     safeguard: Text = Field(description="The legal safeguard, e.g. 'UK adequacy regulations (EEA)'.")
+    cy: TransferCy | None = Field(default=None, description=_CY_HELP)
 
 
 class ProvidingInformation(Strict):
@@ -355,6 +529,7 @@ class ProvidingInformation(Strict):
     )
     law: LegislationKey | None = Field(None, description="For by_law: the register key of the requirement.")
     consequences: Text | None = Field(None, description="What happens if the information is not given.")
+    cy: ProvidingInformationCy | None = Field(default=None, description=_CY_HELP)
 
 
 class Audience(Strict):
@@ -376,6 +551,7 @@ class Records(Strict):
     sharing_decisions: Text = Field(
         description="How a decision to share, or not to share, is recorded, with its reasons (4.33)."
     )
+    cy: RecordsCy | None = Field(default=None, description=_CY_HELP)
 
 
 class AccessRequests(Strict):
@@ -384,6 +560,7 @@ class AccessRequests(Strict):
     how: Text = Field(description="How to ask, in plain words.")
     contact: Contact
     response_time: Text = Field("one month", description="How soon a request is answered.")
+    cy: AccessRequestsCy | None = Field(default=None, description=_CY_HELP)
 
 
 class NoticeNeeds(Strict):
@@ -391,6 +568,7 @@ class NoticeNeeds(Strict):
 
     formats: list[Text] = Field(default_factory=list, description="e.g. 'large print', 'easy read', 'audio'.")
     languages: list[Text] = Field(default_factory=list, description="Languages other than English.")
+    cy: NoticeNeedsCy | None = Field(default=None, description=_CY_HELP)
 
 
 class AgencyContacts(Strict):
@@ -417,6 +595,7 @@ class Membership(Strict):
     )
     shares: list[Text] = Field(default_factory=list, description="What this agency brings to the panel.")
     sends_by: Text | None = Field(None, description="How it sends information to the panel, if not as the panel says.")
+    cy: MembershipCy | None = Field(default=None, description=_CY_HELP)
 
 
 # --- the three file formats -------------------------------------------------------------------------------
@@ -484,6 +663,11 @@ class Agency(Strict):
     consent_review_months: int = Field(12, ge=1, le=36, description="How often the agency checks a family's "
                                        "agreement with them (months). Not the document's review.")
     panels: list[Membership] = Field(default_factory=list)
+    languages: Languages | None = Field(
+        None, description="The languages of this agency's own notice and consent form, first one first, e.g. [cy, en]. "
+        "Left out, the area's languages."
+    )
+    cy: AgencyCy | None = Field(default=None, description=_CY_HELP)
 
     @property
     def is_health(self) -> bool:
@@ -503,6 +687,7 @@ class Responsibility(Strict):
 
     party: Slug = Field(description="The id of the agency (service) that does it.")
     does: Text = Field(description="What it is responsible for, e.g. 'answers requests to see panel records'.")
+    cy: ResponsibilityCy | None = Field(default=None, description=_CY_HELP)
 
 
 class JointArrangement(Strict):
@@ -511,6 +696,7 @@ class JointArrangement(Strict):
     summary: Text = Field(description="The essence of the arrangement, as families are told it (Art 26(2)).")
     contact_point: Slug = Field(description="The id of the agency families contact about their information.")
     responsibilities: list[Responsibility] = Field(min_length=1)
+    cy: JointArrangementCy | None = Field(default=None, description=_CY_HELP)
 
 
 class Consent(Strict):
@@ -521,6 +707,7 @@ class Consent(Strict):
     override: Text = Field(description="When the panel may share without consent, or against a refusal.")
     review_months: int = Field(12, ge=1, le=36, description="How often a family's agreement is checked with them "
                                "(months). Not the document's review.")
+    cy: ConsentCy | None = Field(default=None, description=_CY_HELP)
 
 
 class Panel(Strict):
@@ -568,6 +755,7 @@ class Panel(Strict):
     )
     funding: Text | None = Field(None, description="For joint funding panels: how funding decisions are made.")
     key_worker_reports: Text | None = Field(None, description="For Case Example 19 panels: key worker reports.")
+    cy: PanelCy | None = Field(default=None, description=_CY_HELP)
 
 
 class Area(Strict):
@@ -596,6 +784,21 @@ class Area(Strict):
     other_agreements: list[Text] = Field(
         default_factory=list, description="The area's other agreements this protocol sits beside."
     )
+    languages: Languages = Field(
+        default_factory=_english, description="The languages of the public documents (notices, young people's "
+        "versions, consent forms and their web pages), first one first: [cy, en] writes Welsh first, as the Welsh "
+        "Language Standards prefer."
+    )
+    bilingual: BilingualLayout = Field(
+        "one_document", description="With two languages: 'one_document' (each language in turn in one document, "
+        "with a title in both) or 'separate_documents' (a document per language, each linking to the other)."
+    )
+    protocol_languages: Languages = Field(
+        default_factory=_english, description="The languages of the protocols and the record of decisions to "
+        "share, which the member agencies sign and use. Default English only, as many Welsh partnerships sign in "
+        "English."
+    )
+    cy: AreaCy | None = Field(default=None, description=_CY_HELP)
 
 
 class LaidOn(Strict):

@@ -211,6 +211,11 @@ SECTOR_NAMES = {
     "adult_mental_health": "adult mental health service",
     "voluntary_community": "voluntary or community organisation",
     "interpreting_service": "interpreting service",
+    "local_health_board": "local health board",
+    "nhs_trust_wales": "NHS trust in Wales",
+    "childrens_services": "children's services",
+    "childrens_home": "children's home",
+    "cafcass": "children and family court advisory service",
     "other": "other service",
 }
 CATEGORY_NAMES = {
@@ -890,6 +895,9 @@ class Renderer:
         )
         self.env.filters.update({name: _guard_filter(name, func) for name, func in FILTERS.items()})
         self.env.globals.update(link=link, MdSafe=MdSafe, covers=covers)
+        from .i18n import install  # the message catalogues: {% trans %}, the language of each rendering
+
+        install(self.env)
 
     def fingerprint(self, name: str, *also: str) -> str:
         """A hash of the template, every partial beside it (``_*.j2``) and any other templates named in

@@ -9,14 +9,19 @@ The inputs a job records are what the manifest fingerprints: change one and exac
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
+from importlib import resources
 from typing import Any, Literal, cast
 
-from . import law
+import yaml
+
+from . import i18n, law
 from .errors import ProtocolgenError
 from .law import SAFEGUARDING_RLI_FROM, Basis, Right
 from .loaded import LoadedArea
@@ -171,6 +176,15 @@ class Party:
     def is_processor(self) -> bool:
         return self.controller_role == "processor"
 
+    @property
+    def uses_rli(self) -> bool:
+        """Relies on the recognised legitimate interest (for safeguarding disclosures)."""
+        return any(b.code == "recognised_legitimate_interest" for b in self.gdpr_bases)
+
+    @property
+    def uses_li(self) -> bool:
+        return any(b.code == "legitimate_interests" for b in self.gdpr_bases)
+
 
 @dataclass(frozen=True)
 class Flags:
@@ -240,6 +254,21 @@ class Job:
     inputs: dict[str, Any] = field(default_factory=dict)  # name -> JSON-able value, for fingerprints
     # Protocols: who signs, one (id, name) per controller; the sign-off register is checked against these.
     signatories: tuple[tuple[str, str], ...] = ()
+    # The languages the document is written in, in order (one document holds each in turn), with each one's
+    # context and title; ``context`` is the first one's. English-only documents leave these as they are.
+    languages: tuple[str, ...] = ("en",)
+    contexts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
+    separate: bool = False  # one language of a document written once per language (separate_documents)
+    counterparts: tuple[tuple[str, str], ...] = ()  # (language, job id) of the other languages' documents
+    translations: dict[str, i18n.Translations] = field(default_factory=dict)  # the catalogue of each language
+    missed: list[str] = field(default_factory=list)  # texts a rendering found missing from a catalogue
+
+    def context_in(self, language: str) -> dict[str, Any]:
+        return self.contexts.get(language, self.context)
+
+    def title_in(self, language: str) -> str:
+        return self.titles.get(language, self.doc.title)
 
 
 # --- tailoring: which law each document cites ----------------------------------------------------------
@@ -254,7 +283,9 @@ TAILORING: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
                                         "information-sharing-advice-2024", "children-act-2004-s16la")),
     ("Wales", lambda f: f.wales, ("ssw-wales-act-2014-s130", "ssw-wales-act-2014-s134",
                                   "wales-safeguarding-procedures", "working-together-to-safeguard-people",
-                                  "children-act-2004-s25", "children-act-2004-s28")),
+                                  "children-act-2004-s25", "children-act-2004-s28",
+                                  # notices tell readers they can deal with each body in Welsh
+                                  "welsh-language-wales-measure-2011")),
     ("special category data", lambda f: f.special_category, ("uk-gdpr-art-9", "data-protection-act-2018-sch-1")),
     ("statutory members", lambda f: f.statutory, ("freedom-of-information-act-2000",)),
     ("criminal offence data", lambda f: f.criminal_offence, ("uk-gdpr-art-10",)),
@@ -421,13 +452,18 @@ class RightView:
 
 
 def _panel_rights(controllers: Sequence[tuple[Entity, Sequence[Party]]]) -> tuple[RightView, ...]:
-    holders: dict[str, tuple[Right, list[str]]] = {}
+    # Grouped by what is said: the same right may be worded differently for different controllers (erasure for a
+    # public body or a charity), and each wording lists the controllers it applies to.
+    holders: dict[tuple[str, str], tuple[Right, list[str]]] = {}
     for entity, services in controllers:
-        for right in services[0].rights if services else ():
-            holders.setdefault(right.key, (right, []))[1].append(entity.name)
+        codes = {b.code for p in services for b in p.controller_bases}
+        for right in law.rights(codes, entity.statutory):
+            holders.setdefault((right.key, right.text), (right, []))[1].append(entity.name)
     everyone = len(controllers)
-    return tuple(RightView(key, right.text, () if len(names) == everyone else tuple(dict.fromkeys(names)))
-                 for key, (right, names) in holders.items())
+    order = {key: i for i, key in enumerate(dict.fromkeys(key for key, _text in holders))}
+    views = [RightView(key, right.text, () if len(names) == everyone else tuple(dict.fromkeys(names)))
+             for (key, _text), (right, names) in holders.items()]
+    return tuple(sorted(views, key=lambda view: order[view.key]))  # stable: each right's wordings together
 
 
 def _flags(parties: Sequence[Party], area: Area, as_of: date, panel: Panel | None, register: Register) -> Flags:
@@ -537,18 +573,28 @@ YOUNG_PEOPLE_DEFAULT = {
 }
 
 
+# The items of the default list every panel's list is made of (the message catalogue extracts them).
+YOUNG_PEOPLE_ITEMS = (
+    "your name, your age, where you live and who looks after you",
+    "things about your health, if they matter for the help you need",
+    "anything to do with the police, if it matters for keeping you or others safe",
+    "what you and your family think",
+)
+
+
 def young_people_list(panel: Panel) -> tuple[str, ...]:
     """What the panel knows about a young person, in words for them: the panel's own list, or a plain default."""
     if panel.young_people_summary:
         return tuple(panel.young_people_summary)
-    items = ["your name, your age, where you live and who looks after you"]
+    who, health, police, views = YOUNG_PEOPLE_ITEMS
+    items = [who]
     if panel.kind in YOUNG_PEOPLE_DEFAULT:
         items.append(YOUNG_PEOPLE_DEFAULT[panel.kind])
     if "health" in panel.special_category_data:
-        items.append("things about your health, if they matter for the help you need")
+        items.append(health)
     if panel.criminal_offence_data:
-        items.append("anything to do with the police, if it matters for keeping you or others safe")
-    items.append("what you and your family think")
+        items.append(police)
+    items.append(views)
     return tuple(items)
 
 
@@ -567,9 +613,103 @@ def _joint(arrangement: JointArrangement | None, loaded: LoadedArea) -> dict[str
     }
 
 
-def resolve(loaded: LoadedArea, as_of: date | None = None,
-            only: Iterable[str] | None = None) -> list[Job]:
-    """Every document of the area as a job, in a stable order. ``only``: 'panel:<id>' / 'agency:<id>'."""
+@cache
+def _bundled_helplines() -> dict[str, tuple[dict[str, Any], ...]]:
+    # protocolgen's own data file (not the user's disk): help for young people beside Childline, by nation
+    path = resources.files("protocolgen").joinpath("data", "helplines.yaml")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {nation: tuple(h for h in items or () if h.get("verified")) for nation, items in raw.items()}
+
+
+def helplines(nation: str) -> tuple[dict[str, Any], ...]:
+    """Checked help for children and young people in the nation (Meic, the Children's Commissioner for Wales,
+    the regulator's office for Wales), as the young people's versions name it."""
+    return _bundled_helplines().get(nation, ())
+
+
+# The titles of documents, by kind: the English here (never changed, so English documents keep their titles), the
+# Welsh from the catalogue (context "title").
+TITLES: dict[DocKind, str] = {
+    "protocol": "%(name)s: information sharing protocol",
+    "panel-notice": "%(name)s: how we use and share your information",
+    "young-people": "%(name)s: your information, explained",
+    "panel-consent-form": "%(name)s: agreement to share information",
+    "decision-record": "%(name)s: record of a request and a decision to share",
+    "agency-notice": "%(name)s: how we share information about children",
+    "consent-form": "%(name)s: agreement to share information",
+}
+# The documents written in the protocol languages (which the member agencies sign and use), not the public ones.
+PROTOCOL_KINDS = frozenset({"protocol", "decision-record"})
+
+
+def title_of(kind: DocKind, name: str, translations: i18n.Translations = i18n.ENGLISH) -> str:
+    """A document's title in the language of ``translations``."""
+    pattern = translations.lookup(TITLES[kind], "title") or TITLES[kind]
+    return pattern % {"name": name}
+
+
+def resolve(loaded: LoadedArea, as_of: date | None = None, only: Iterable[str] | None = None,
+            translations: dict[str, i18n.Translations] | None = None) -> list[Job]:
+    """Every document of the area as a job, in a stable order. ``only``: 'panel:<id>' / 'agency:<id>'.
+
+    A document asked for in more than one language is one job holding each language's context (the area's
+    ``bilingual: one_document``), or one job per language (``separate_documents``): ``translations`` gives the
+    titles (default: the bundled catalogues)."""
+    jobs = _resolve(loaded, as_of, only)
+    area = loaded.area
+    assert area is not None
+    wanted = {lang for job in jobs for lang in _languages(job, loaded)} - {"en"}
+    if not wanted:
+        return jobs
+    tr = {lang: (translations or {}).get(lang) or i18n.load(lang) for lang in sorted(wanted)}
+    others = {lang: {job.id: job for job in _resolve(i18n.localised_area(loaded, lang), as_of, only)}
+              for lang in sorted(wanted)}
+    out: list[Job] = []
+    for job in jobs:
+        languages = _languages(job, loaded)
+        if languages == ("en",):
+            out.append(job)
+            continue
+        contexts = {"en": job.context}
+        titles = {"en": job.doc.title}
+        for lang in languages:
+            if lang != "en":
+                contexts[lang] = others[lang][job.id].context
+                local = contexts[lang]
+                local_name = local["panel"].name if "panel" in local else local["agency"].agency.name
+                titles[lang] = title_of(job.kind, local_name, tr[lang])
+        inputs = {**job.inputs, "languages": list(languages), "layout": area.bilingual,
+                  **{f"catalogue:{lang}": tr[lang].fingerprint for lang in languages if lang != "en"}}
+        if len(languages) == 1 or area.bilingual == "one_document":
+            first = languages[0]
+            title = " / ".join(titles[lang] for lang in languages)
+            out.append(dataclasses.replace(
+                job, doc=dataclasses.replace(job.doc, title=title), context=contexts[first], inputs=inputs,
+                languages=languages, contexts=contexts, titles=titles, translations=tr, missed=[]))
+            continue
+        ids = {lang: job.id if lang == "en" else f"{job.id}.{lang}" for lang in languages}
+        for lang in languages:
+            out.append(dataclasses.replace(
+                job, id=ids[lang], doc=dataclasses.replace(job.doc, title=titles[lang]), context=contexts[lang],
+                inputs=inputs, languages=(lang,), contexts={lang: contexts[lang]}, titles={lang: titles[lang]},
+                separate=True, counterparts=tuple((o, ids[o]) for o in languages if o != lang), translations=tr,
+                missed=[]))
+    return out
+
+
+def _languages(job: Job, loaded: LoadedArea) -> tuple[str, ...]:
+    """The languages a document is written in: protocols in the area's protocol languages, an agency's own
+    documents in its own languages (else the area's), the panels' public documents in the area's."""
+    area = loaded.area
+    assert area is not None
+    if job.kind in PROTOCOL_KINDS:
+        return tuple(area.protocol_languages)
+    if "agency" in job.context and job.context["agency"].agency.languages:
+        return tuple(job.context["agency"].agency.languages)
+    return tuple(area.languages)
+
+
+def _resolve(loaded: LoadedArea, as_of: date | None = None, only: Iterable[str] | None = None) -> list[Job]:
     area = loaded.area
     assert area is not None, "resolve needs a validated area"
     when = as_of or area.issue_date
@@ -578,7 +718,7 @@ def resolve(loaded: LoadedArea, as_of: date | None = None,
     wanted = set(only or ())
     review = area.next_review_date or add_months(area.issue_date, area.review_interval_months)
     jobs: list[Job] = []
-    common = {"area": area, "regulator": regulator}
+    common = {"area": area, "regulator": regulator, "helplines": helplines(area.nation)}
     common_inputs = {"area": _dump(area), f"legislation:{regulator.key}": _dump(regulator), "as_of": when.isoformat()}
 
     def doc(kind: DocKind, title: str, reference: str) -> DocInfo:
@@ -586,7 +726,10 @@ def resolve(loaded: LoadedArea, as_of: date | None = None,
                        approver=area.approver or "", marking=area.protective_marking)
 
     def entity_inputs(parties: Iterable[Party]) -> dict[str, Any]:
-        ids = {loaded.entity_id_of(p.agency.id) for p in parties} | {p.controller.id for p in parties}
+        # A service's own legal_entity is an input already, as part of the agency: only organisations in their own
+        # files, and the controller a processor works for, are inputs of their own (so a change is said once).
+        ids = {p.agency.organisation for p in parties if p.agency.organisation}
+        ids |= {p.controller.id for p in parties if p.is_processor}
         return {f"organisation:{i}": _dump(loaded.organisations[i]) for i in sorted(ids) if i in loaded.organisations}
 
     for panel in sorted(loaded.panels.values(), key=lambda p: p.id):
@@ -639,15 +782,15 @@ def resolve(loaded: LoadedArea, as_of: date | None = None,
         }
         ref = f"{area.reference_prefix}-{panel.id.upper()}"
         panel_documents: list[tuple[DocKind, str, str, bool]] = [
-            ("protocol", "protocol", f"{panel.name}: information sharing protocol", False),
-            ("panel-notice", "privacy-notice", f"{panel.name}: how we use and share your information", True),
-            ("young-people", "young-people", f"{panel.name}: your information, explained", True),
+            ("protocol", "protocol", title_of("protocol", panel.name), False),
+            ("panel-notice", "privacy-notice", title_of("panel-notice", panel.name), True),
+            ("young-people", "young-people", title_of("young-people", panel.name), True),
         ]
         if flags.consent_sought:
-            title = f"{panel.name}: agreement to share information"
-            panel_documents.append(("panel-consent-form", "consent-form", title, False))
-        title = f"{panel.name}: record of a request and a decision to share"
-        panel_documents.append(("decision-record", "decision-record", title, False))
+            panel_documents.append(("panel-consent-form", "consent-form", title_of("panel-consent-form", panel.name),
+                                    False))
+        panel_documents.append(("decision-record", "decision-record", title_of("decision-record", panel.name),
+                                False))
         signatories = tuple((entity.id, entity.name) for entity, _ in controllers)
         for kind, name, title, html in panel_documents:
             jobs.append(Job(f"panels/{panel.id}/{name}", kind, f"{kind}.md.j2", html,
@@ -657,7 +800,9 @@ def resolve(loaded: LoadedArea, as_of: date | None = None,
     for agency in sorted(loaded.agencies.values(), key=lambda a: a.id):
         if wanted and f"agency:{agency.id}" not in wanted:
             continue
-        party = _party(agency, None, loaded, register, when, services=(agency.name,))
+        siblings = sorted(a.name for a in loaded.agencies.values()
+                          if loaded.entity_id_of(a.id) == loaded.entity_id_of(agency.id))
+        party = _party(agency, None, loaded, register, when, services=tuple(siblings))
         flags = _flags([party], area, when, None, register)
         law_in = _schedule(flags, [party], [], register, area.nation)
         memberships = tuple((loaded.panels[s.panel], s) for s in agency.panels if s.panel in loaded.panels)
@@ -684,11 +829,10 @@ def resolve(loaded: LoadedArea, as_of: date | None = None,
         }
         ref = f"{area.reference_prefix}-{agency.id.upper()}"
         agency_documents: list[tuple[DocKind, str, str, bool]] = [
-            ("agency-notice", "privacy-notice", f"{agency.name}: how we share information about children", True),
+            ("agency-notice", "privacy-notice", title_of("agency-notice", agency.name), True),
         ]
         if not party.is_processor:  # a processor asks no one's agreement: its controller does
-            agency_documents.append(("consent-form", "consent-form", f"{agency.name}: agreement to share information",
-                                     False))
+            agency_documents.append(("consent-form", "consent-form", title_of("consent-form", agency.name), False))
         for kind, name, title, html in agency_documents:
             jobs.append(Job(f"agencies/{agency.id}/{name}", kind, f"{kind}.md.j2", html,
                             doc(kind, title, ref), context, inputs))

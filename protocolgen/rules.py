@@ -575,3 +575,115 @@ def citations_to_review(loaded: LoadedArea) -> list[Diagnostic]:
         out.append(Diagnostic(source.display, source.line_of(loc), format_loc(loc),
                               f"{key}: {ADVICE[entry.status].format(instead=instead)}", "warning"))
     return sorted(out, key=Diagnostic.sort_key)
+
+
+# --- Welsh (issue 12) ---------------------------------------------------------------------------------------
+# Reader-visible fields that only the protocols and the record of decisions print: they need Welsh only when
+# the protocols are written in Welsh too (area.protocol_languages).
+PROTOCOL_ONLY_FIELDS = {
+    "Area": {"signed_copy_location", "other_agreements", "document_owner", "approver"},
+    "Panel": {"dpia", "sends_by"},
+    "Membership": {"sends_by"},
+    "Agency": {"processing_contract"},
+}
+
+
+def _welsh_wanted(loaded: LoadedArea) -> tuple[bool, bool, set[str]]:
+    """(panels' public documents in Welsh, protocols in Welsh, ids of agencies whose own documents are)."""
+    area = loaded.area
+    if area is None:
+        return False, False, set()
+    public = "cy" in area.languages
+    protocols = "cy" in area.protocol_languages
+    own = {a.id for a in loaded.agencies.values() if "cy" in (a.languages or area.languages)}
+    return public, protocols, own
+
+
+def _report_missing(loaded: LoadedArea, where: str, model: object, protocols: bool, prefix: tuple = ()) -> None:
+    from pydantic import BaseModel
+
+    from . import i18n
+
+    assert isinstance(model, BaseModel)
+    for loc, problem in i18n.missing_variants(model, "cy", prefix):
+        owner = _owner_of(model, loc[len(prefix):])
+        if not protocols and loc[-1] in PROTOCOL_ONLY_FIELDS.get(owner, ()):
+            continue
+        if problem == "missing":
+            loaded.report(where, loc, "has no Welsh, so the Welsh documents would print the English here, marked as "
+                          "English", "warning", hint=f"add {format_loc(loc)} with the Welsh of "
+                          f"{format_loc((*loc[:-2], loc[-1]))}")
+        else:
+            loaded.report(where, loc, f"{problem}: each item's Welsh is needed, in the same order")
+
+
+def _owner_of(model: object, loc: tuple) -> str:
+    """The name of the model class that holds the field at ``loc`` (..., 'cy', field) under ``model``."""
+    current = model
+    for part in loc[:-2]:
+        current = current[part] if isinstance(part, int) else getattr(current, part)  # type: ignore[index]
+    return type(current).__name__
+
+
+@rule("Welsh Language (Wales) Measure 2011; Welsh Language Standards", "in a bilingual area every text a reader "
+      "sees has its Welsh (a missing Welsh variant is warned, naming the field), and an area in Wales publishes "
+      "in Welsh")
+def welsh_variants(loaded: LoadedArea) -> None:
+    area = loaded.area
+    if area is None:
+        return
+    public, protocols, own = _welsh_wanted(loaded)
+    if area.nation == "wales" and not public and "area" in loaded.sources:
+        loaded.report("area", ("languages",), "an area in Wales publishes its public documents in English only; "
+                      "Welsh must be treated no less favourably than English (Welsh Language (Wales) Measure 2011)",
+                      "warning", hint="add languages: [cy, en] and the Welsh of each profile's text (cy: ...)")
+    if not (public or protocols or own):
+        return
+    if "area" in loaded.sources:
+        _report_missing(loaded, "area", area, protocols)
+    agencies = set(loaded.agencies) if public or protocols else own
+    organisations = set()
+    for ident in sorted(agencies):
+        agency = loaded.agencies[ident]
+        _report_missing(loaded, f"agency:{ident}", agency, protocols)
+        if agency.organisation:
+            organisations.add(agency.organisation)
+    for ident in sorted(organisations):
+        if f"organisation:{ident}" in loaded.sources and ident in loaded.organisations:
+            _report_missing(loaded, f"organisation:{ident}", loaded.organisations[ident], protocols)
+    if public or protocols:
+        for ident, panel in sorted(loaded.panels.items()):
+            _report_missing(loaded, f"panel:{ident}", panel, protocols)
+
+
+@rule("Welsh Language (Wales) Measure 2011", "in Wales, Welsh is never listed as an 'other language' a notice can be "
+      "asked for in: it is a language of the documents themselves")
+def welsh_is_not_another_language(loaded: LoadedArea) -> None:
+    from . import i18n
+
+    area = loaded.area
+    if area is None or (area.nation != "wales" and "cy" not in area.languages):
+        return
+    for agency in loaded.agencies.values():
+        for index, name in enumerate(agency.notice.languages):
+            if i18n.is_welsh_name(name):
+                loaded.report(f"agency:{agency.id}", ("notice", "languages", index), f"'{name}' is not another "
+                              "language here: notices in Wales are written in Welsh, and documents leave it out of "
+                              "this list", "warning", hint="remove it")
+
+
+@rule("message catalogues", "an area's own catalogue (locale/<lang>.po) is readable and keeps every placeholder; "
+      "protocols are not asked for in Welsh, which the catalogue does not yet hold")
+def welsh_catalogues(loaded: LoadedArea) -> None:
+    from . import i18n
+
+    area = loaded.area
+    if area is None:
+        return
+    languages = {*area.languages, *area.protocol_languages}
+    languages |= {lang for a in loaded.agencies.values() for lang in a.languages or ()}
+    loaded.diagnostics.extend(i18n.check_area_catalogues(loaded.root, languages))
+    if "cy" in area.protocol_languages and "area" in loaded.sources:
+        loaded.report("area", ("protocol_languages",), "the protocols and the record of decisions to share are not "
+                      "yet in the message catalogue, so protocolgen cannot write them in Welsh",
+                      hint="leave protocol_languages out (English), as many Welsh partnerships sign in English")

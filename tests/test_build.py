@@ -49,29 +49,48 @@ def _files(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
+def _profile(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _is_processor(agency: dict) -> bool:
+    # read from the profile itself, not from resolve, so the test does not just repeat the code it checks
+    return bool(agency.get("contracted_by")) and agency.get("contract_role") != "independent_controller"
+
+
 def test_build_writes_every_document_of_the_table(built: Path) -> None:
-    panels = sorted(p.stem for p in (EXAMPLE / "panels").glob("*.yaml"))
-    agencies = sorted(p.stem for p in (EXAMPLE / "agencies").glob("*.yaml"))
+    panels = {p.stem: _profile(p) for p in sorted((EXAMPLE / "panels").glob("*.yaml"))}
+    agencies = {p.stem: _profile(p) for p in sorted((EXAMPLE / "agencies").glob("*.yaml"))}
     assert len(panels) >= 4 and len(agencies) >= 14
-    for panel in panels:
-        for name in ("protocol.docx", "privacy-notice.docx", "privacy-notice.html", "young-people.docx"):
-            assert (built / "panels" / panel / name).is_file(), (panel, name)
-    for agency in agencies:
-        for name in ("privacy-notice.docx", "privacy-notice.html", "consent-form.docx"):
-            assert (built / "agencies" / agency / name).is_file(), (agency, name)
+    asking = {ident for ident, panel in panels.items() if panel["consent"]["approach"] != "not_sought"}
+    processors = {ident for ident, agency in agencies.items() if _is_processor(agency)}
+    assert asking and asking != set(panels) and processors  # the example shows both sides of each rule
+    expected: set[str] = set()
+    for ident in panels:
+        expected |= {f"panels/{ident}/{name}" for name in (
+            "protocol.docx", "privacy-notice.docx", "privacy-notice.html", "young-people.docx", "young-people.html",
+            "decision-record.docx")}
+        if ident in asking:  # a panel that never asks for agreement has no consent form to ask it with
+            expected.add(f"panels/{ident}/consent-form.docx")
+    for ident in agencies:
+        expected |= {f"agencies/{ident}/privacy-notice.docx", f"agencies/{ident}/privacy-notice.html"}
+        if ident not in processors:  # a processor asks no one's agreement: its controller does
+            expected.add(f"agencies/{ident}/consent-form.docx")
+    written = {p.relative_to(built).as_posix() for p in built.rglob("*")
+               if p.is_file() and p.parts[len(built.parts)] in ("panels", "agencies")}
+    assert written == expected
     index = (built / "index.html").read_text(encoding="utf-8")
     assert '<html lang="en-GB">' in index
-    for panel in panels:
-        assert f'href="panels/{panel}/protocol.docx"' in index
-    for agency in agencies:
-        assert f'href="agencies/{agency}/consent-form.docx"' in index
+    for rel in expected:
+        assert f'href="{rel}"' in index, rel
 
 
 def test_documents_open_and_carry_their_title(built: Path) -> None:
     document = docx.Document(str(built / "panels" / "complex-needs" / "protocol.docx"))
     assert document.core_properties.title.endswith("information sharing protocol")
     assert document.paragraphs[0].text == document.core_properties.title
-    assert document.core_properties.created.date().isoformat() == "2026-04-01"
+    issue_date = _profile(EXAMPLE / "area.yaml")["issue_date"]
+    assert document.core_properties.created.date() == issue_date
 
 
 def test_same_inputs_give_identical_bytes(built: Path, tmp_path: Path) -> None:
@@ -254,9 +273,12 @@ def _text(path: Path) -> str:
 
 
 def test_as_of_states_the_law_on_that_date(area: Path, tmp_path: Path) -> None:
+    def bases(profile: dict) -> list[str]:  # each basis is a mapping {basis, purpose, ...} or a bare name
+        return [b if isinstance(b, str) else b["basis"] for b in profile.get("uk_gdpr_bases", [])]
+
     voluntary = next(p.stem for p in sorted((area / "agencies").glob("*.yaml"))
-                     if yaml.safe_load(p.read_text())["status"] == "voluntary"
-                     and "recognised_legitimate_interest" in yaml.safe_load(p.read_text()).get("uk_gdpr_bases", []))
+                     if _profile(p)["status"] == "voluntary"
+                     and "recognised_legitimate_interest" in bases(_profile(p)))
     data = yaml.safe_load((area / "agencies" / f"{voluntary}.yaml").read_text())
     data["uk_gdpr_bases"] = []  # let the date decide
     (area / "agencies" / f"{voluntary}.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")

@@ -71,7 +71,9 @@ def test_a_party_joining_is_said_once_as_such_and_is_major(root: Path) -> None:
     changes = _changes(root, lambda: A.add_agency(root, police))
     texts = _texts(changes)
     assert "North Constabulary joined as a member" in texts
-    assert not any("now names" in t or t.startswith("North Constabulary:") for t in texts)
+    # Its legal person (its own legal_entity) is part of joining, not a second change to read.
+    assert not any("now names" in t or t.startswith("North Constabulary:") for t in texts), (
+        f"the joining party is announced again: {texts}")
     assert is_major(changes)
 
 
@@ -82,10 +84,29 @@ def test_a_party_leaving(root: Path) -> None:
 
 
 def test_a_contact_reads_as_whose_email(root: Path) -> None:
-    changes = _changes(root, lambda: A.set_field(root, A.CHARITY, "contacts.data_protection_officer.email",
+    # The data protection lead belongs to the legal person (here the agency's own legal_entity).
+    changes = _changes(root, lambda: A.set_field(root, A.CHARITY, "legal_entity.data_protection_lead.email",
                                                  "privacy@north-youth-trust.example"))
-    assert _texts(changes) == [("North Youth Trust: the data protection officer's email: "
-                               "dpo@north-youth-trust.example → privacy@north-youth-trust.example")]
+    assert _texts(changes) == [("North Youth Trust: data protection lead's email: "
+                               "dpo@north-youth-trust.example → privacy@north-youth-trust.example")], (
+        "one change, said once")
+    assert not is_major(changes)
+
+
+def test_a_change_to_a_shared_organisation_is_said_once_by_its_name(root: Path) -> None:
+    A.write_yaml(root, "organisations/north-borough-council.yaml", {
+        "id": "north-borough-council", "name": "North Borough Council",
+        "data_protection_officer": A.contact("Data Protection Officer", "dpo@north.example")})
+
+    def belong(data: dict[str, Any]) -> None:
+        del data["legal_entity"]
+        data["organisation"] = "north-borough-council"
+
+    A.edit(root, A.COUNCIL, belong)
+    changes = _changes(root, lambda: A.set_field(root, "organisations/north-borough-council.yaml",
+                                                 "data_protection_officer.email", "privacy@north.example"))
+    assert _texts(changes) == [
+        "North Borough Council: data protection officer's email: dpo@north.example → privacy@north.example"]
 
 
 def test_a_title_in_the_register_is_named_by_its_citation(root: Path) -> None:
@@ -101,8 +122,32 @@ def test_what_is_major(root: Path) -> None:
     approach = _changes(root, lambda: A.set_field(root, A.PANEL, "consent.approach", "sought_at_referral"))
     assert _texts(approach) == ["North Early Help Panel: when consent is sought: sought in advance → sought at referral"]
     assert is_major(approach)
-    basis = _changes(root, lambda: A.set_field(root, A.CHARITY, "uk_gdpr_bases", ["consent", "vital_interests"]))
-    assert _texts(basis) == ["North Youth Trust: UK GDPR lawful bases: added vital interests"] and is_major(basis)
+    bases = ["consent", "recognised_legitimate_interest", "vital_interests"]
+    basis = _changes(root, lambda: A.set_field(root, A.CHARITY, "uk_gdpr_bases", bases))
+    assert _texts(basis) == ["North Youth Trust: UK GDPR lawful bases: added basis vital interests"] and is_major(basis)
+    purpose = {"basis": "vital_interests", "purpose": "to protect someone's life"}
+    reworded = _changes(root, lambda: A.set_field(root, A.CHARITY, "uk_gdpr_bases.2", purpose))
+    assert reworded and is_major(reworded)  # a basis is matched as a whole: what it is used for is part of it
+
+
+CONDITIONS = [{"condition": "a", "when": "with agreement"},
+              {"condition": "g", "schedule": "data-protection-act-2018-sch-1-para-18", "when": "to protect a child"}]
+
+
+def test_an_agencys_own_article_9_conditions_are_major(root: Path) -> None:
+    """Conditions for special category data are now each party's own (no longer the panel's): a change to them
+    changes the legal footing the controllers sign, as a panel's conditions did."""
+    changes = _changes(root, lambda: A.set_field(root, A.CHARITY, "special_category_conditions", CONDITIONS))
+    assert changes and all(c.text.startswith("North Youth Trust: lawful conditions for special category data: ")
+                           for c in changes)
+    assert is_major(changes), "changes.py _MAJOR['agency'] lacks special_category_conditions"
+
+
+def test_a_condition_names_its_schedule_1_paragraph_by_citation(root: Path) -> None:
+    changes = _changes(root, lambda: A.set_field(root, A.CHARITY, "special_category_conditions", CONDITIONS))
+    paragraph_18 = load_area(root).register["data-protection-act-2018-sch-1-para-18"].citation
+    [said] = [c.text for c in changes if "condition g" in c.text]
+    assert paragraph_18 in said and "data-protection-act-2018-sch-1-para-18" not in said, said
 
 
 def test_lists_of_text_say_what_was_added_and_removed(root: Path) -> None:

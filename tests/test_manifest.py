@@ -74,7 +74,8 @@ def test_a_major_change_starts_the_next_whole_version() -> None:
 
 def test_a_format_1_manifest_is_read_as_issued(tmp_path: Path) -> None:
     # Before drafts existed every build issued its documents: a format 1 record is issued as it stands.
-    record = {"fingerprint": "f", "content": "c", "version": "1.2", "inputs": {}, "files": {"a.docx": "h"},
+    record = {"fingerprint": "f", "content": "c", "version": "1.2", "inputs": {},
+              "files": {"panels/x/protocol.docx": "0" * 64},  # a record as a build wrote it (paths and hashes checked)
               "history": [{"version": "1.0", "date": "2026-04-01", "summary": "First issue"},
                           {"version": "1.2", "date": "2026-04-01", "summary": "Title changed."}]}
     (tmp_path / MANIFEST_NAME).write_text(json.dumps({"format": 1, "documents": {"panels/x/protocol": record}}),

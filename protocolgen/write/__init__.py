@@ -50,6 +50,13 @@ class DocMeta:
     custom: tuple[tuple[str, str], ...] = ()
     """Custom document properties (name, text), e.g. the document's id, version and content hash, so that the
     files themselves say what protocolgen wrote even when the manifest is lost."""
+    labels: tuple[tuple[str, str], ...] = ()
+    """The writers' own words in the document's language, by their English: ``(("Version", "Fersiwn"), ...)``
+    for "Version", "Issued", "Page", "of" and "Contents". Left out, English."""
+
+    def label(self, word: str) -> str:
+        """``word`` (one of the writers' own words) in the document's language."""
+        return dict(self.labels).get(word, word)
 
 
 from protocolgen.write.docx import DocxWriter  # noqa: E402  (after DocMeta, which the writers use)

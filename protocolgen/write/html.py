@@ -109,7 +109,8 @@ def render_html(markdown: str, meta: DocMeta, shell: str | None = None, tokens: 
     _annotate(tokens, headings)
     env: dict[str, Any] = {"headings": headings, "numbered": meta.numbered_headings}
     body = _RENDERER.render(tokens, mdx.PARSER_OPTIONS, env)
-    footer = [f"Version {meta.version}", f"Issued {meta.issue_date_text}", meta.author]
+    # the shell escapes every value (autoescape): the words are the document's language (DocMeta.labels)
+    footer = [f"{meta.label('Version')} {meta.version}", f"{meta.label('Issued')} {meta.issue_date_text}", meta.author]
     if meta.reference:
         footer.insert(0, meta.reference)
     template = _bundled_shell() if shell is None else _compile(shell)

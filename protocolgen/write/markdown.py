@@ -16,6 +16,10 @@ inject markup), plus fenced containers from ``mdit_py_plugins.container``::
 Every ``:::`` fence is parsed as a container so that a misspelt name is an error (``ValueError``) rather
 than text that silently appears in a signed document.
 
+Inline, ``[some words]{lang=en}`` marks words in another language than the text around them (a name
+without a Welsh form inside Welsh text): Word gets ``w:lang`` on their runs and HTML a ``<span lang>``. A
+span takes exactly one attribute, ``lang``, with a BCP 47 tag; anything else is a ``ValueError``.
+
 An attribute line ``{#some-id}`` directly before a heading (``mdit_py_plugins.attrs``' block syntax) gives the
 heading that id: its anchor in HTML and, as ``some_id``, a Word bookmark. Ids start with a letter and hold
 letters, digits, ``-`` and ``_`` (40 at most, Word's limit for bookmark names); an attribute line anywhere
@@ -36,7 +40,7 @@ from dataclasses import dataclass
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
-from mdit_py_plugins.attrs import attrs_block_plugin
+from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
 from mdit_py_plugins.container import container_plugin
 
 __all__ = [
@@ -101,6 +105,8 @@ def _make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable("table")
     md.use(attrs_block_plugin)
+    # [words]{lang=xx} spans only: attributes after links, images or code stay text
+    md.use(attrs_plugin, spans=True, after=("span_close",))
     container_plugin(md, _CONTAINER_RULE, validate=_any_container)
     md.core.ruler.push("line_separators", _line_separators)
     return md
@@ -122,7 +128,23 @@ def parse(markdown: str) -> list[Token]:
             container_name(token)
         elif token.attrs:
             _check_attributes(token)
+        for child in token.children or ():
+            if child.type == "span_open":
+                _check_span(child, token)
     return tokens
+
+
+def _check_span(span: Token, block: Token) -> None:
+    lang = span.attrs.get("lang")
+    if set(span.attrs) != {"lang"} or not isinstance(lang, str) or not _LANGUAGE_TAG.fullmatch(lang):
+        raise ValueError(f"a span [...]{{...}} on line {_line(block)} may only give its words a language, as "
+                         "'[some words]{lang=en}'")
+
+
+def span_language(token: Token) -> str | None:
+    """The language a ``span_open`` token gives its words (checked by :func:`parse`)."""
+    value = token.attrs.get("lang") if token.attrs else None
+    return str(value) if value is not None else None
 
 
 def _check_attributes(token: Token) -> None:

@@ -386,6 +386,7 @@ class BodyWriter:
         b, it = 1 if bold else 0, 0
         target, rstyle = parent, None
         text: list[str] = []
+        spans: list[tuple[etree._Element, int, str]] = []  # open [..]{lang=..}: (element, first child, tag)
         for child in children or ():
             kind = child.type
             if kind == "text":
@@ -416,6 +417,15 @@ class BodyWriter:
                 add_run(target, child.content, b, it, rstyle, code=True)
             elif kind == "image" and child.content:
                 text.append(child.content)
+            elif kind == "span_open":
+                spans.append((target, len(target), word_language(mdx.span_language(child) or "")))
+            elif kind == "span_close" and spans:
+                owner, first, tag = spans.pop()
+                for element in owner[first:]:  # runs, and hyperlinks holding runs
+                    if element.tag == W_R:
+                        _mark_run(element, tag)
+                    else:
+                        mark_language(element, tag)
         if text:
             self._text(target, "".join(text), b, it, rstyle)
         if self._boxes:
@@ -482,8 +492,11 @@ class BodyWriter:
         chart, after = flowchart.read_flowchart(self.tokens, i)
         # the drawing must fit the page below the heading and a line or two that introduce it, so it never
         # leaves its heading alone at the foot of the page before
-        shape = flowchart.layout(chart, self.ref.text_width * flowchart.EMU_PER_TWIP,
-                                 self.ref.text_height * 4 // 5 * flowchart.EMU_PER_TWIP)
+        width = self.ref.text_width * flowchart.EMU_PER_TWIP
+        try:
+            shape = flowchart.layout(chart, width, self.ref.text_height * 4 // 5 * flowchart.EMU_PER_TWIP)
+        except ValueError:  # a smaller page (a house style's): the chart on a page of its own, if it fits there
+            shape = flowchart.layout(chart, width, (self.ref.text_height - 600) * flowchart.EMU_PER_TWIP)
         p = self._new_paragraph(None)
         ppr = p[0] if len(p) else etree.SubElement(p, W_PPR)
         spacing = ppr.find(W_SPACING)
@@ -500,7 +513,7 @@ class BodyWriter:
     def _toc(self) -> None:
         self.has_toc = True
         s = self.s
-        self.toc_paragraphs.append(self._paragraph_with_text(s.toc_heading, "Contents"))
+        self.toc_paragraphs.append(self._paragraph_with_text(s.toc_heading, self.meta.label("Contents")))
         if not self.outline:
             p = self._new_paragraph(s.toc[0])
             self.toc_paragraphs.append(p)
@@ -633,6 +646,16 @@ _WORD_REGIONS = {"cy": "cy-GB", "en": "en-GB", "gd": "gd-GB", "ga": "ga-IE", "kw
 def word_language(tag: str) -> str:
     """The ``w:lang`` value for a BCP 47 tag: a bare primary tag gets its region where Word needs one."""
     return _WORD_REGIONS.get(tag.lower(), tag)
+
+
+def _mark_run(run: etree._Element, tag: str) -> None:
+    """Give one run the language ``tag`` (a span inside a paragraph), unless it has one."""
+    rpr = run.find(W_RPR)
+    if rpr is None:
+        rpr = etree.Element(W_RPR)
+        run.insert(0, rpr)
+    if rpr.find(W_LANG) is None:
+        etree.SubElement(rpr, W_LANG, {W_VAL: tag})
 
 
 def mark_language(block: etree._Element, tag: str) -> None:

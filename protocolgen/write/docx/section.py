@@ -102,9 +102,10 @@ def footer_part(meta: DocMeta, style_id: str | None) -> bytes:
     root = etree.Element(qn("ftr"), nsmap=NSMAP)
     p = _paragraph(root, style_id)
     prefix = f"{meta.reference} | " if meta.reference else ""
-    add_run(p, f"{prefix}Version {meta.version} | Issued {meta.issue_date_text} | Page ")
+    words = meta.label("Version"), meta.label("Issued"), meta.label("Page"), meta.label("of")
+    add_run(p, f"{prefix}{words[0]} {meta.version} | {words[1]} {meta.issue_date_text} | {words[2]} ")
     field(p, " PAGE ", "1")
-    add_run(p, " of ")
+    add_run(p, f" {words[3]} ")
     field(p, " NUMPAGES ", "1")
     if meta.marking:
         _emphasised(_paragraph(root, style_id, centred=True), meta.marking, _MARKING_SIZE)
