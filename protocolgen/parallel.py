@@ -246,9 +246,15 @@ class Converter:
             return
         if self._pool is None:
             self.staging._make()  # before the workers stage into it
-            self._pool = concurrent.futures.ProcessPoolExecutor(
-                max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_start,
-                initargs=(self.reference_docx, self.shell, self.staging.root.parent))
+            try:
+                self._pool = concurrent.futures.ProcessPoolExecutor(
+                    max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_start,
+                    initargs=(self.reference_docx, self.shell, self.staging.root.parent))
+            except (OSError, NotImplementedError, ImportError):
+                # No processes to be had here (a locked-down system): the same work, in this process.
+                self.jobs = 1
+                done(convert(task, self._local_writer(), self.shell, self.staging))
+                return
         while len(self._waiting) >= self.jobs * IN_FLIGHT_PER_WORKER:
             self._collect_one()
         self._waiting.append((self._pool.submit(_convert_in_worker, task), done))
