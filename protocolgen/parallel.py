@@ -257,7 +257,17 @@ class Converter:
                 return
         while len(self._waiting) >= self.jobs * IN_FLIGHT_PER_WORKER:
             self._collect_one()
-        self._waiting.append((self._pool.submit(_convert_in_worker, task), done))
+        try:
+            future = self._pool.submit(_convert_in_worker, task)  # the first one starts the processes
+        except (OSError, NotImplementedError) as exc:
+            if self._waiting:
+                raise ProtocolgenError(f"cannot start a worker process ({exc}); nothing was written. "
+                                       "Build again with --jobs 1.") from None
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool, self.jobs = None, 1
+            done(convert(task, self._local_writer(), self.shell, self.staging))
+            return
+        self._waiting.append((future, done))
 
     def _collect_one(self) -> None:
         future, done = self._waiting.popleft()
