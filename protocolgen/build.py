@@ -520,12 +520,39 @@ def _writer_of(options: BuildOptions) -> Callable[[], DocxWriter]:
     return writer
 
 
+def _compiled_templates(renderer: Renderer) -> None:
+    """Keep the templates' compiled code in the user's cache folder (Jinja2's bytecode cache), so that a build
+    that renders a few documents does not spend most of its time compiling templates. Entries are keyed by
+    each template's source; the folder by the code that compiles them (``render``, Jinja2, Python), so a
+    change to any of them compiles afresh. Without a usable cache folder, templates are compiled as before."""
+    import hashlib
+    import os
+    import sys
+
+    import jinja2
+
+    from . import render as render_module
+    from .stamp import cache_dir
+
+    if os.environ.get("PROTOCOLGEN_CACHE_DIR") == "off":
+        return
+    try:
+        code = hashlib.sha256(Path(render_module.__file__).read_bytes() + jinja2.__version__.encode()
+                              + sys.version.encode()).hexdigest()[:16]
+        folder = cache_dir() / f"templates-{code}"
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return
+    renderer.env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
+
+
 def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Job]] | None) -> BuildResult:
     loaded = load_area(options.area_dir, options.strict)  # raises before anything is written
     check_selection(loaded, options.only)
     out = options.out_dir
     result = BuildResult(warnings=loaded.warnings)
     renderer = Renderer(options.templates_dir)
+    _compiled_templates(renderer)
     writer = _writer_of(options)
     if options.reference_docx is not None:
         writer()  # a house style that is not a Word document stops the build before anything else

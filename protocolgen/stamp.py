@@ -20,7 +20,7 @@ Nothing here imports the models, the loader or the writers, so a no-op costs Pyt
 milliseconds of hashing.
 
 Stamps live outside OUT, in the user's cache folder (``PROTOCOLGEN_CACHE_DIR``, else the platform's cache
-folder), one small file per output folder, so OUT holds only what a build writes. A stamp that cannot be read
+folder; ``PROTOCOLGEN_CACHE_DIR=off`` turns this and the other caches off), one small file per output folder, so OUT holds only what a build writes. A stamp that cannot be read
 or written is ignored: the cache can make a build faster, never make it fail or answer wrongly. A build that
 kept hand edits, noted a damaged manifest or removed documents records no stamp, so the next build says so
 again.
@@ -47,6 +47,11 @@ MAX_STAMPS = 500  # stamps kept in the cache folder; the oldest go first
 _LIBRARIES = ("jinja2", "markdown-it-py", "mdit-py-plugins", "lxml", "pydantic", "PyYAML", "click")
 _PACKAGE = Path(__file__).resolve().parent
 _SKIPPED_OUT = (".protocolgen.lock", ".protocolgen-staging")  # the lock and the staging folder of a build
+
+
+def caching() -> bool:
+    """Whether the caches are on (``PROTOCOLGEN_CACHE_DIR=off`` turns every one of them off)."""
+    return os.environ.get("PROTOCOLGEN_CACHE_DIR") != "off"
 
 
 def cache_dir() -> Path:
@@ -148,6 +153,8 @@ def output_state(out_dir: Path) -> dict[str, list[int]] | None:
 
 
 def _read(out_dir: Path) -> dict[str, Any] | None:
+    if not caching():
+        return None
     try:
         data = json.loads(_stamp_path(out_dir).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -269,6 +276,8 @@ def record(options: BuildOptions, result: BuildResult, validation_warnings: list
     """After a build: keep a stamp if the next identical build would be a plain no-op; else forget the old.
     ``expected``: the sha256 the manifest records for each document file and report in OUT; ``overview``: the
     drafts and sign-off ``status`` shows (``overview_rows``)."""
+    if not caching():
+        return
     path = _stamp_path(options.out_dir)
     earlier = _read(options.out_dir)
     clean = not (options.issue or result.edited or result.backups or result.notes or result.removed)
