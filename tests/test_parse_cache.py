@@ -70,3 +70,30 @@ def test_a_damaged_cache_entry_is_parsed_again(tmp_path: Path) -> None:
     for entry in (tmp_path / "cache" / "yaml").iterdir():
         entry.write_bytes(b"not a pickle")
     assert inspect_area(area).agencies["north-council"].name == "North Borough Council Children's Services"
+
+
+def test_a_changed_template_is_compiled_again_whatever_its_size_and_time(tmp_path: Path) -> None:
+    import zipfile
+
+    from protocolgen import BuildOptions, build
+    from protocolgen.render import bundled_templates
+
+    area = A.write_area(tmp_path / "area")
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    own = templates / "consent-form.md.j2"
+    bundled = (bundled_templates() / "consent-form.md.j2").read_text(encoding="utf-8")
+    own.write_text(bundled + "\nMARKER-ONE\n", encoding="utf-8")
+    info = own.stat()
+
+    def printed(out: Path) -> str:
+        with zipfile.ZipFile(out / "agencies/north-council/consent-form.docx") as package:
+            return package.read("word/document.xml").decode("utf-8")
+
+    build(BuildOptions(area_dir=area, out_dir=tmp_path / "one", templates_dir=templates))
+    assert "MARKER-ONE" in printed(tmp_path / "one")
+    assert any((tmp_path / "cache").glob("templates-*/*"))  # compiled code kept
+    own.write_text(bundled + "\nMARKER-TWO\n", encoding="utf-8")
+    os.utime(own, ns=(info.st_atime_ns, info.st_mtime_ns))
+    build(BuildOptions(area_dir=area, out_dir=tmp_path / "two", templates_dir=templates))
+    assert "MARKER-TWO" in printed(tmp_path / "two") and "MARKER-ONE" not in printed(tmp_path / "two")
