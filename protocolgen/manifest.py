@@ -239,7 +239,7 @@ class Manifest:
                 "reports": dict(sorted(self.reports.items())), "area": self.area}
         # Compact: a county's manifest is megabytes of hashes, and an indented dump is made by json's pure-Python
         # encoder, several times slower than the compact one; it is read by protocolgen, not by people.
-        return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
+        return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(", ", ": ")) + "\n"
 
     def known_hashes(self, relpath: str) -> set[str]:
         """Every hash protocolgen is known to have written at ``relpath``."""
