@@ -734,6 +734,10 @@ class Panel(Strict):
         default_factory=list, description="What the panel knows about a young person, in words written for them."
     )
     audience: Audience = Field(default_factory=Audience)
+    notice: NoticeNeeds | None = Field(
+        None, description="The formats and languages the panel's own notice is offered in. Where either list is "
+        "left out, the notice offers every format (or language) its members' notices are offered in."
+    )
     information_shared: list[Text] = Field(min_length=1, description="What information is shared.")
     information_level: Text = Field(description="At what level of detail it is shared.")
     secondary_sharing: Text = Field(description="How far it is shared on, within and between agencies.")

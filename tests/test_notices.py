@@ -503,13 +503,35 @@ def test_panel_notice_complaints_go_to_the_controller_then_the_regulator(bundled
     assert contact.role in complaints and (contact.email or contact.phone or "") in complaints
 
 
+def _formats_offered(md: str) -> list[str]:
+    """The list under the notice's 'Other formats and languages' heading."""
+    part = md.split("## Other formats and languages", 1)[1]
+    return list_items(part.split("\n## ", 1)[0])
+
+
 @pytest.mark.parametrize("panel_id", PANEL_IDS)
-def test_panel_notice_offers_every_members_formats_and_languages(bundled: LoadedArea, docs: dict[str, str],
-                                                                 panel_id: str) -> None:
+def test_panel_notice_offers_its_own_formats_and_every_members_languages(bundled: LoadedArea, docs: dict[str, str],
+                                                                         panel_id: str) -> None:
     formats = sections(docs[panel_notice(panel_id)])["Other formats and languages"]
+    panel = bundled.panels[panel_id]
+    assert panel.notice and panel.notice.formats and not panel.notice.languages
+    assert _formats_offered(docs[panel_notice(panel_id)]) == [flat(f) for f in panel.notice.formats]
+    members_only = {f for agency, _seat in bundled.members(panel_id) for f in agency.notice.formats} - set(
+        panel.notice.formats)
+    assert members_only, "the example should have a member format the panel does not offer"
+    assert not any(flat(f) in formats for f in members_only)
     for agency, _seat in bundled.members(panel_id):
-        assert all(flat(f) in formats for f in agency.notice.formats)
         assert all(language in formats for language in agency.notice.languages)
+
+
+def test_panel_notice_without_its_own_formats_offers_every_members(tmp_path: Path) -> None:
+    def edit(data: dict[str, dict]) -> None:
+        del data["panel:youth-crime-prevention"]["notice"]
+
+    loaded = variant(tmp_path, edit)
+    offered = _formats_offered(render_all(loaded)[panel_notice("youth-crime-prevention")])
+    wanted = {flat(f) for agency, _seat in loaded.members("youth-crime-prevention") for f in agency.notice.formats}
+    assert set(offered) == wanted and "a leaflet for young people using CAMHS" in wanted
 
 
 @pytest.mark.parametrize("panel_id", PANEL_IDS)
