@@ -235,6 +235,8 @@ def run(args: argparse.Namespace, jobs: list[str], work: Path) -> dict[str, obje
     area = synth.root
     print(f"area: {args.agencies} agencies, {args.panels} panels ({min(synth.members.values())}-"
           f"{max(synth.members.values())} members each), in {work}", flush=True)
+    global CACHE
+    CACHE = work / "cache-validate"  # validate as a first run too
     validate = protocolgen("validate", str(area))
     print(f"  {validate.out.strip().splitlines()[-1]}", flush=True)
 
@@ -245,7 +247,6 @@ def run(args: argparse.Namespace, jobs: list[str], work: Path) -> dict[str, obje
     phone_written: list[str] = []
     documents = 0
     panel = sorted(synth.members, key=lambda p: (-synth.members[p], p))[0]
-    global CACHE
     for attempt in range(args.repeat):
         # Each repetition starts as a new user would: no caches (parsed files, compiled templates, stamps).
         CACHE = work / f"cache-{attempt}"
