@@ -76,7 +76,7 @@ def summarise_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
                 if len(_SUMMARIES) >= _SUMMARIES_KEPT:
                     _SUMMARIES.clear()
                 _SUMMARIES[key] = summary
-            out[name] = dict(summary)
+            out[name] = summary  # shared by every document that reads the input; never changed once made
         else:
             out[name] = value
     return out
