@@ -11,6 +11,7 @@ recognise its own files on the next run, so they are not mistaken for hand edits
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, coverage, i18n, outdir
+from . import __version__, coverage, i18n, outdir, stamp
 from .area import load_area
 from .changes import Change, describe, is_major
 from .errors import Diagnostic, OutputProblem, ProtocolgenError, TemplateProblem
@@ -39,11 +40,13 @@ from .manifest import (
     BACKUP_NAME,
     JOURNAL_NAME,
     MANIFEST_NAME,
+    KnownHashes,
     Manifest,
     Record,
     add_to_journal,
     atomic_write,
     content_hash,
+    deferred_sync,
     explain,
     fingerprint,
     read_journal,
@@ -52,6 +55,8 @@ from .manifest import (
     sha256,
     summarise_inputs,
 )
+from .options import BuildOptions, BuildResult, StaleDoc
+from .parallel import Conversion, Converted, Converter, Staging, default_jobs
 from .render import Renderer, bundled_templates, long_date
 from .reports import DocChange, Names, changes_markdown, index_html, pending_changes, sentence
 from .resolve import DocInfo, Job, recording, resolve
@@ -73,41 +78,6 @@ KIND_LABELS = {
     "agency-notice": "Privacy notice",
     "consent-form": "Consent form",
 }
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    area_dir: Path = Path("agency_profiles")
-    out_dir: Path = Path("output")
-    only: tuple[str, ...] = ()
-    emit_markdown: bool = False
-    templates_dir: Path | None = None
-    reference_docx: Path | None = None
-    as_of: date | None = None
-    force: bool = False
-    strict: bool = False
-    issue: bool = False  # `protocolgen issue`: issue the current drafts instead of building
-    issue_date: date | None = None  # the day they are issued; None: the area's issue date
-    pdf: bool = False  # `build --pdf`: a PDF beside each public document and protocol, made by LibreOffice
-
-
-@dataclass
-class BuildResult:
-    written: list[str] = field(default_factory=list)  # output files written, relative to OUT
-    unchanged: list[str] = field(default_factory=list)  # document ids left as they were
-    edited: list[str] = field(default_factory=list)  # files kept because they were edited by hand
-    backups: list[str] = field(default_factory=list)
-    changes: list[DocChange] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    warnings: list[Diagnostic] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    documents: int = 0
-
-
-@dataclass
-class StaleDoc:
-    id: str
-    reasons: list[str]
 
 
 def render_markdown(job: Job, renderer: Renderer, doc: DocInfo | None = None) -> str:
@@ -240,6 +210,10 @@ def _check_output_dir(out_dir: Path, area_dir: Path | None = None) -> None:
 
 def status(options: BuildOptions) -> tuple[list[StaleDoc], list[str], list[Diagnostic]]:
     """Stale documents with reasons, and hand-edited files; writes nothing."""
+    _check_output_dir(options.out_dir, options.area_dir)
+    quick = stamp.replay_status(options)  # nothing changed since the last build: nothing is stale
+    if quick is not None:
+        return [], [], quick
     loaded = load_area(options.area_dir, options.strict)
     check_selection(loaded, options.only)
     _check_output_dir(options.out_dir, options.area_dir)
@@ -283,11 +257,12 @@ class NotReady(ProtocolgenError):
 
 @dataclass
 class _Planned:
-    """A document the build will (re)write: its manifest record and the bytes of each file."""
+    """A document the build will (re)write: its manifest record and the sha256 of each file, staged on disk
+    (``parallel.Staging``) rather than held in memory. Filled in when its conversion comes back."""
 
     job: Job
     record: Record
-    files: dict[str, bytes]
+    files: dict[str, str]
 
 
 class _Planner:
@@ -297,12 +272,19 @@ class _Planner:
     ``issue`` (``options.issue``) renders each current draft as issued (``_issue``)."""
 
     def __init__(self, options: BuildOptions, manifest: Manifest, inputs: _Inputs, renderer: Renderer,
-                 writer: DocxWriter, result: BuildResult, names: Names, issue_date: date | None = None):
+                 writer: Callable[[], DocxWriter], result: BuildResult, names: Names, converter: Converter,
+                 issue_date: date | None = None):
         self.options, self.manifest, self.inputs = options, manifest, inputs
-        self.renderer, self.writer, self.result, self.names = renderer, writer, result, names
+        self.renderer, self._writer, self.result, self.names = renderer, writer, result, names
+        self.converter, self.staging = converter, converter.staging
         self.issue_date = issue_date
         self.not_ready: list[str] = []  # issue only: why a document cannot be issued
-        self.page_shell = _page_shell(options.templates_dir)
+        self.failures: list[str] = []  # documents the writers could not lay out, each with its template
+        self.page_shell = converter.shell
+
+    @property
+    def writer(self) -> DocxWriter:
+        return self._writer()
 
     def plan(self, job: Job) -> _Planned | None:
         old = self.manifest.documents.get(job.id)
@@ -439,31 +421,31 @@ class _Planner:
         self.result.changes.append(DocChange(job.id, job.doc.title, issued_version(old), old.version,
                                              [c["text"] for c in old.changes], kind=old.change_kind or "new",
                                              redline=redline))
-        planned = self._planned(job, record, doc, markdown, extra)
         # A copy of the issued files stays beside the kept Markdown: the next build overwrites the documents
         # with drafts, and the version in force must still be there to read, print or publish.
-        kept = kept_copies(job.id, old.version, list(planned.record.files))
-        planned.files |= {copy: planned.files[rel] for rel, copy in kept.items()}
+        kept = kept_copies(job.id, old.version, _outputs(job))
         issued["files"] = sorted(kept.values())
-        return planned
+        return self._planned(job, record, doc, markdown, extra, kept)
 
     def _planned(self, job: Job, record: Record, doc: DocInfo, markdown: str,
-                 extra: dict[str, bytes] | None = None) -> _Planned:
-        from .write import render_html
+                 extra: dict[str, bytes] | None = None, kept: dict[str, str] | None = None) -> _Planned:
+        """Hand the document to the converter; its files and coverage are filled in when they come back."""
+        planned = _Planned(job, record, {})
+        # kept issued versions and redlines: not the document's own files, made here (an issue: few documents)
+        staged_extra = {rel: self.staging.put(data) for rel, data in (extra or {}).items()}
 
-        meta = doc_meta(job, doc, markdown)
-        try:
-            files = {f"{job.id}.docx": self.writer.render(markdown, meta)}
-            if job.html:
-                files[f"{job.id}.html"] = render_html(markdown, meta, self.page_shell).encode("utf-8")
-        except ValueError as exc:  # Markdown the writers cannot lay out, e.g. an unknown ::: container
-            raise TemplateProblem(f"{job.template} (for {job.id}): {exc}") from None
-        record = dataclasses.replace(record, files={rel: sha256(data) for rel, data in files.items()},
-                                     coverage=coverage.to_record(coverage.check(job.id, job.kind, markdown)))
-        if self.options.emit_markdown:
-            files[f"{job.id}.md"] = markdown.encode("utf-8")
-        files |= extra or {}  # kept issued versions and redlines: not the document's own files
-        return _Planned(job, record, files)
+        def done(converted: Converted) -> None:
+            if converted.error:
+                self.failures.append(f"{job.template} (for {job.id}): {converted.error}")
+                return
+            planned.record = dataclasses.replace(planned.record, files=converted.files, coverage=converted.coverage)
+            planned.files = {**converted.files, **converted.review, **staged_extra}
+            planned.files |= {copy: converted.files[rel] for rel, copy in (kept or {}).items()}
+
+        task = Conversion(job.id, job.kind, job.template, markdown, doc_meta(job, doc, markdown), job.html,
+                          self.options.emit_markdown)
+        self.converter.submit(task, done)
+        return planned
 
 
 def _page_shell(templates_dir: Path | None) -> str | None:
@@ -512,16 +494,15 @@ def _redline(writer: DocxWriter, old_markdown: str, new_markdown: str, meta: Doc
         raise TemplateProblem(f"redline of {meta.title}: {exc}") from None
 
 
-def _hand_edited(planned: _Planned, out: Path, manifest: Manifest, journal: dict[str, set[str]]) -> list[str]:
+def _hand_edited(planned: _Planned, out: Path, known: KnownHashes, journal: dict[str, set[str]]) -> list[str]:
     """The files of ``planned`` whose bytes on disk protocolgen did not write (nor is about to)."""
     conflicts = []
-    for rel, data in planned.files.items():
+    for rel, digest in planned.files.items():
         path = out / rel
         if rel.endswith(".md") or not path.exists():
             continue
         current = sha256(path.read_bytes())
-        ours = manifest.known_hashes(rel) | journal.get(rel, set())
-        if current not in ours and current != sha256(data):
+        if current != digest and current not in known.at(rel) and current not in journal.get(rel, set()):
             conflicts.append(rel)
     return conflicts
 
@@ -531,23 +512,65 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     ``options.issue``, issue the current drafts)."""
     office = _office(options)  # --pdf without LibreOffice fails here, before any work
     _check_output_dir(options.out_dir, options.area_dir)
+    quick = stamp.replay_build(options)  # every input and output as the last build left them: a no-op
+    if quick is not None:
+        return quick
     with outdir.holding(options.out_dir):  # one build at a time in OUT
         return _build(options, progress, office)
 
 
+def _writer_of(options: BuildOptions) -> Callable[[], DocxWriter]:
+    """The house style, parsed the first time a document or report is written in this process."""
+
+    @functools.cache
+    def writer() -> DocxWriter:
+        from .write import DocxWriter
+
+        try:
+            return DocxWriter(options.reference_docx)
+        except ValueError as exc:  # a file that is not a Word document at all
+            raise OutputProblem(f"--reference-docx: {exc}") from None
+
+    return writer
+
+
+def _compiled_templates(renderer: Renderer) -> None:
+    """Keep the templates' compiled code in the user's cache folder (Jinja2's bytecode cache), so that a build
+    that renders a few documents does not spend most of its time compiling templates. Entries are keyed by
+    each template's source; the folder by the code that compiles them (``render``, Jinja2, Python), so a
+    change to any of them compiles afresh. Without a usable cache folder, templates are compiled as before."""
+    import hashlib
+    import os
+    import sys
+
+    import jinja2
+
+    from . import render as render_module
+    from .stamp import cache_dir
+
+    if os.environ.get("PROTOCOLGEN_CACHE_DIR") == "off":
+        return
+    try:
+        code = hashlib.sha256(Path(render_module.__file__).read_bytes() + jinja2.__version__.encode()
+                              + sys.version.encode()).hexdigest()[:16]
+        folder = cache_dir() / f"templates-{code}"
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return
+    renderer.env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
+
+
 def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Job]] | None,
            office: LibreOffice | None = None) -> BuildResult:
-    from .write import DocMeta, DocxWriter
-
     loaded = load_area(options.area_dir, options.strict)  # raises before anything is written
     check_selection(loaded, options.only)
     out = options.out_dir
     result = BuildResult(warnings=loaded.warnings)
     renderer = Renderer(options.templates_dir)
-    try:
-        writer = DocxWriter(options.reference_docx)
-    except ValueError as exc:  # a file that is not a Word document at all
-        raise OutputProblem(f"--reference-docx: {exc}") from None
+    _compiled_templates(renderer)
+    writer = _writer_of(options)
+    if options.reference_docx is not None:
+        writer()  # a house style that is not a Word document stops the build before anything else
     outdir.check_targets(out, [MANIFEST_NAME, BACKUP_NAME, JOURNAL_NAME])
     manifest = Manifest.read(out)
     journal = read_journal(out)
@@ -567,16 +590,49 @@ def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[J
     signoff = load_register(options.area_dir)  # a broken sign-off register stops the build here too
     issue_date = (options.issue_date or area.issue_date) if options.issue else None
 
-    # 1. Gather: decide and render every document in memory; nothing is written yet.
+    staging = Staging(out)
+    staging.reset()
+    converter = Converter(options.jobs or default_jobs(), len(jobs), staging, options.reference_docx,
+                          _page_shell(options.templates_dir), writer)
+    try:
+        return _gather_and_write(options, loaded, jobs, manifest, journal, renderer, writer, converter, result,
+                                 signoff, issue_date, progress, earlier_pdfs, office)
+    finally:
+        converter.close()
+        staging.discard()
+
+
+def _gather_and_write(options: BuildOptions, loaded: LoadedArea, jobs: list[Job], manifest: Manifest,
+                      journal: dict[str, set[str]], renderer: Renderer, writer: Callable[[], DocxWriter],
+                      converter: Converter, result: BuildResult, signoff: SignoffRegister, issue_date: date | None,
+                      progress: Callable[[Iterable[Job]], Iterable[Job]] | None, earlier_pdfs: dict[str, str],
+                      office: LibreOffice | None) -> BuildResult:
+    from .write import DocMeta
+
+    out = options.out_dir
+    area = loaded.area
+    assert area is not None
+    # 1. Gather: decide and render every document; the converter stages their files by hash, outside the
+    # documents' places, so nothing in OUT is written yet. A document that fails is noted and the others go on.
     planner = _Planner(options, manifest, _Inputs(renderer, options.reference_docx), renderer, writer, result,
-                       Names(loaded), issue_date)
+                       Names(loaded), converter, issue_date)
     planned = []
     for job in progress(jobs) if progress else jobs:
-        item = planner.plan(job)
+        try:
+            item = planner.plan(job)
+        except TemplateProblem as exc:
+            planner.failures.append(str(exc))
+            continue
         if item is None:
             result.unchanged.append(job.id)
         else:
             planned.append(item)
+    converter.drain()
+    if planner.failures:
+        if len(planner.failures) == 1:
+            raise TemplateProblem(planner.failures[0])
+        raise TemplateProblem(f"{len(planner.failures)} documents could not be made; nothing was written:\n"
+                              + "\n".join(f"  {failure}" for failure in planner.failures))
     for job in jobs:
         if job.missed:
             result.notes.append(f"{job.id}: {len(job.missed)} text(s) missing from the {'/'.join(job.languages)} "
@@ -597,9 +653,10 @@ def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[J
                                                                                   "changes.docx", "coverage.md",
                                                                                   "coverage.json"])
     # 2. Protect hand edits: a file whose bytes we did not write is kept unless --force (then backed up).
+    known = KnownHashes(manifest)  # once: asking the manifest for each file would cost documents x files
     to_write: list[_Planned] = []
     for item in planned:
-        conflicts = _hand_edited(item, out, manifest, journal)
+        conflicts = _hand_edited(item, out, known, journal)
         if conflicts and not options.force:
             result.edited.extend(conflicts)
             result.changes = [c for c in result.changes if c.id != item.job.id]
@@ -609,7 +666,7 @@ def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[J
         to_write.append(item)
     for item in to_write:
         manifest.documents[item.job.id] = item.record
-    pdfs = _plan_pdfs(options, jobs, manifest, earlier_pdfs, _rewritten(to_write, out),
+    pdfs = _plan_pdfs(options, jobs, manifest, earlier_pdfs, _rewritten(to_write, out, converter.staging),
                       {i.job.id for i in planned} - {i.job.id for i in to_write}, journal, result)
     if not options.only:
         live = {job.id for job in jobs}
@@ -631,7 +688,7 @@ def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[J
                        version="1.0", issue_date_text=long_date(when), numbered_headings=False,
                        marking=area.protective_marking)
         reports["changes.md"] = report_md.encode("utf-8")
-        reports["changes.docx"] = writer.render(report_md, meta)
+        reports["changes.docx"] = writer().render(report_md, meta)
     reports["coverage.md"] = coverage.as_markdown(covered, area.name).encode("utf-8")
     reports["coverage.json"] = _json(coverage.as_json(covered))
 
@@ -641,30 +698,38 @@ def _build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[J
 
     reports["index.html"] = index()
 
-    # 4. Write: journal first, then each file atomically, and the manifest last.
-    pending = {rel: sha256(data) for item in to_write for rel, data in item.files.items()}
+    # 4. Write: journal first, then each file (moved from staging, atomically), and the manifest last.
+    pending = {rel: digest for item in to_write for rel, digest in item.files.items()}
     pending |= {rel: sha256(data) for rel, data in reports.items() if _differs(out / rel, data)}
     if pending:
         add_to_journal(out, journal, pending)
-    for item in to_write:
-        for rel, data in item.files.items():
-            if rel == f"{item.job.id}.md":  # the review copy (--emit-markdown), protected like a report
-                _write_report(out, rel, data, manifest, journal, options.force, result)
-            elif _differs(out / rel, data):
-                atomic_write(out / rel, data)
-                result.written.append(rel)
-    pdf_error = _make_pdfs(pdfs, office, out, manifest, journal, result)
-    if pdf_error is not None:  # the index must not link the PDFs that could not be made
-        reports["index.html"] = index()
-        add_to_journal(out, journal, {"index.html": sha256(reports["index.html"])})
-    for rel, data in reports.items():
-        _write_report(out, rel, data, manifest, journal, options.force, result)
+    staging = converter.staging
+    # Each file is flushed to disk once, all together, before the manifest records them (``deferred_sync``):
+    # one flush per file would cost more than making the file.
+    with deferred_sync():
+        for item in to_write:
+            for rel, digest in item.files.items():
+                if rel.endswith(".md"):  # a review copy (--emit-markdown) is protected from overwriting like a report
+                    _write_report(out, rel, staging.read(digest), manifest, journal, options.force, result)
+                elif _differs_from(out / rel, digest, staging):
+                    atomic_write(out / rel, staging.read(digest))
+                    result.written.append(rel)
+        pdf_error = _make_pdfs(pdfs, office, out, manifest, journal, result)
+        if pdf_error is not None:  # the index must not link the PDFs that could not be made
+            reports["index.html"] = index()
+            add_to_journal(out, journal, {"index.html": sha256(reports["index.html"])})
+        for rel, data in reports.items():
+            _write_report(out, rel, data, manifest, journal, options.force, result)
     manifest_bytes = manifest.to_json().encode("utf-8")
     if _differs(out / MANIFEST_NAME, manifest_bytes):
         atomic_write(out / MANIFEST_NAME, manifest_bytes)
     settle(out, manifest, journal, manifest_bytes)  # the manifest's backup copy; the journal kept until recorded
     if pdf_error is not None:
         raise pdf_error  # every Word document, report and the manifest are written; only these PDFs are not
+    if issue_date is None:
+        expected = {rel: digest for record in manifest.documents.values() for rel, digest in record.files.items()}
+        seen = stamp.overview_rows(pending_changes(manifest), list(progress_of(manifest, signoff).values()))
+        stamp.record(options, result, loaded.warnings, [job.id for job in jobs], expected | manifest.reports, seen)
     return result
 
 
@@ -751,6 +816,18 @@ def _differs(path: Path, data: bytes) -> bool:
     return not path.exists() or path.read_bytes() != data
 
 
+def _differs_from(path: Path, digest: str, staging: Staging) -> bool:
+    """Whether the file at ``path`` is not the staged file ``digest`` (compared by size first, then by hash)."""
+    try:
+        if path.stat().st_size != staging.size(digest):
+            return True
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return True  # the write says what is wrong with it
+    return sha256(path.read_bytes()) != digest
+
+
 def _json(value: dict) -> bytes:
     return (json.dumps(value, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
@@ -787,11 +864,11 @@ def _recorded_pdfs(manifest: Manifest) -> dict[str, str]:
             for rel, digest in record.files.items() if rel == f"{doc}.pdf"}
 
 
-def _rewritten(to_write: list[_Planned], out: Path) -> set[str]:
+def _rewritten(to_write: list[_Planned], out: Path, staging: Staging) -> set[str]:
     """The documents whose Word file this build changes (not those it writes again as they were, e.g. for
     --emit-markdown): their PDFs are out of date."""
     return {item.job.id for item in to_write
-            if _differs(out / f"{item.job.id}.docx", item.files[f"{item.job.id}.docx"])}
+            if _differs_from(out / f"{item.job.id}.docx", item.files[f"{item.job.id}.docx"], staging)}
 
 
 def _plan_pdfs(options: BuildOptions, jobs: list[Job], manifest: Manifest, earlier: dict[str, str],

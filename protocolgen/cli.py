@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import __version__
-from .area import inspect_area
 from .errors import Diagnostic, ProtocolgenError, ValidationFailed
 
 if TYPE_CHECKING:
@@ -257,7 +256,7 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
 
 def _build_options(area: Path, out: Path, only: tuple[str, ...], templates: Path | None, reference_docx: Path | None,
                    as_of: date | None, strict: bool, **extra: Any) -> BuildOptions:
-    from .build import BuildOptions
+    from .options import BuildOptions
 
     for item in only:
         kind, _, ident = item.partition(":")
@@ -291,24 +290,34 @@ def _with_common(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+_JOBS = click.option("-j", "--jobs", type=click.IntRange(min=1, max=256), default=None, metavar="N",
+                     help="Processes that write documents (default: one per CPU); the output is the same for any N.")
+
+
 @main.command()
 @AREA
 @_with_common
 @click.option("--emit-markdown", is_flag=True, help="Also keep each document's Markdown beside it.")
 @_pdf_option
 @click.option("--force", is_flag=True, help="Overwrite documents edited by hand (a backup copy is kept).")
+@_JOBS
 @_output_options
 @click.pass_context
 def build(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], templates: Path | None,
           reference_docx: Path | None, as_of: date | None, strict: bool, emit_markdown: bool, pdf: bool,
-          force: bool) -> None:
+          force: bool, jobs: int | None) -> None:
     """Validate the area and write its documents (only those whose inputs changed). Exit 4 when files edited
     by hand were held back."""
-    from .build import build as run_build
+    from .stamp import replay_build
 
     options = _build_options(area, out, only, templates, reference_docx, as_of, strict,
-                             emit_markdown=emit_markdown, force=force, pdf=pdf)
-    outcome = run_build(options, progress=_progress)
+                             emit_markdown=emit_markdown, force=force, pdf=pdf, jobs=jobs)
+    # Nothing changed since the last build: answered without importing the stages (see protocolgen.stamp).
+    outcome = replay_build(options) if not _unsafe_out(area, out) else None
+    if outcome is None:
+        from .build import build as run_build
+
+        outcome = run_build(options, progress=_progress)
     _report_written(outcome, area, out)
     drafts = [c for c in outcome.changes if c.old_version is None]
     if drafts:
@@ -322,6 +331,17 @@ def build(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], temp
              f"'protocolgen issue' once they are approved.")
     _report_kept(outcome, out)
     ctx.exit(ExitCode.HELD_BACK if outcome.edited else ExitCode.OK)
+
+
+def _unsafe_out(area: Path, out: Path) -> bool:
+    """Whether OUT and AREA overlap or OUT is not a plain folder: then the build itself must say so."""
+    from .outdir import check_folders
+
+    try:
+        check_folders(out, area)
+    except ProtocolgenError:
+        return True
+    return False
 
 
 def _progress(jobs: Iterable[Any]) -> Iterable[Any]:
@@ -431,17 +451,18 @@ def status(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], tem
 @click.option("--today", is_flag=True, help="Date them today, by the computer's clock.")
 @_pdf_option
 @click.option("--force", is_flag=True, help="Overwrite documents edited by hand (a backup copy is kept).")
+@_JOBS
 @_output_options
 @click.pass_context
 def issue(ctx: click.Context, area: Path, out: Path, only: tuple[str, ...], templates: Path | None,
           reference_docx: Path | None, as_of: date | None, strict: bool, when: date | None, today: bool,
-          pdf: bool, force: bool) -> None:
+          pdf: bool, force: bool, jobs: int | None) -> None:
     """Issue the current drafts: each becomes its issued version (1.0, then 1.1 or 2.0), dated the day it is
     issued, with a Word redline of what changed since the version before. Exit 4 when files edited by hand
     were held back."""
     from .commands.issue import issue as run_issue
 
-    options = _build_options(area, out, only, templates, reference_docx, as_of, strict, force=force, pdf=pdf)
+    options = _build_options(area, out, only, templates, reference_docx, as_of, strict, force=force, pdf=pdf, jobs=jobs)
     outcome = run_issue(options, when, today, progress=_progress)
     _show(outcome.warnings, area, out)
     for note in outcome.notes:
@@ -606,6 +627,7 @@ def legislation_show(ctx: click.Context, key: str, area: Path | None, area_optio
 @click.pass_context
 def legislation_check(ctx: click.Context, area: Path) -> None:
     """Profiles that cite repealed or amended provisions, and what to cite instead."""
+    from .area import inspect_area
     from .rules import citations_to_review
 
     ctx.meta[_AREA] = area
@@ -629,6 +651,8 @@ def _register(ctx: click.Context, area: Path | None) -> Any:
         from .register import read_bundled
 
         return read_bundled()
+    from .area import inspect_area
+
     ctx.meta[_AREA] = area
     loaded = inspect_area(area)
     problems = [d for d in loaded.diagnostics if d.file == "legislation.yaml" and d.severity == "error"]

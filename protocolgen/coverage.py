@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from mdit_py_plugins.attrs import attrs_block_plugin
 
 
@@ -159,9 +160,12 @@ _PARSER = MarkdownIt("commonmark").enable("table").use(attrs_block_plugin)
 _ID = re.compile(r"^cov-([a-z0-9-]+)$")
 
 
-def sections(markdown: str) -> dict[str, tuple[str, bool]]:
-    """Tagged sections of a document: item id -> (heading text, whether anything is written under it)."""
-    tokens = _PARSER.parse(markdown)
+def sections(markdown: str | Sequence[Token]) -> dict[str, tuple[str, bool]]:
+    """Tagged sections of a document: item id -> (heading text, whether anything is written under it).
+
+    ``markdown`` is the document's Markdown, or the block tokens the writers parsed it into
+    (``write.markdown.parse``), so that a build parses each document once, not once more here."""
+    tokens = _PARSER.parse(markdown) if isinstance(markdown, str) else markdown
     out: dict[str, tuple[str, bool]] = {}
     current: str | None = None
     level = 0
@@ -195,9 +199,9 @@ def languages_in(found: dict[str, tuple[str, bool]], kind: str) -> list[str]:
     return present or ["en"]
 
 
-def check(document: str, kind: str, markdown: str) -> Report:
-    """Which of the items a document of this kind must cover are covered in its rendered Markdown, in each
-    language it is written in."""
+def check(document: str, kind: str, markdown: str | Sequence[Token]) -> Report:
+    """Which of the items a document of this kind must cover are covered in its rendered Markdown (or in the
+    tokens it was parsed into: see ``sections``), in each language it is written in."""
     found = sections(markdown)
     report = Report(document, kind)
     for language in languages_in(found, kind):

@@ -287,15 +287,122 @@ def _decode(raw: bytes) -> str | tuple[str, int | None, str]:
                 "save the file as UTF-8 in your editor")
 
 
-def load_yaml(path: Path, display: str) -> tuple[SourceFile | None, list[Diagnostic]]:
-    """Parse one YAML file. Returns (None, problems) when it cannot be used at all."""
+class ParseCache:
+    """Parsed YAML files by content: a file whose bytes were parsed before is not parsed again.
 
+    The key is the sha256 of the file's bytes, with the name it is shown under (diagnostics carry it) and the
+    version of this module and of PyYAML, so any edit, whatever its size or time, is read again, and so is
+    every file after an upgrade. Entries are pickles in the user's own cache folder (``stamp.cache_dir()``,
+    made private to the user): the data, the line of every field and the diagnostics, exactly what parsing
+    gave. They are read back by an unpickler that can make only plain values, dates and diagnostics
+    (``_PlainUnpickler``), so an entry someone else wrote cannot run code. A missing, damaged or unwritable
+    cache only means parsing again."""
+
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def _code() -> str:
+        global _CODE
+        if _CODE is None:
+            import hashlib
+
+            _CODE = hashlib.sha256(Path(__file__).read_bytes() + yaml.__version__.encode()).hexdigest()[:16]
+        return _CODE
+
+    def key(self, raw: bytes, display: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(raw + b"\0" + display.encode("utf-8") + b"\0" + self._code().encode()).hexdigest()
+
+    def get(self, key: str, path: Path) -> tuple[SourceFile | None, list[Diagnostic]] | None:
+        if self.folder is None:
+            return None
+        import pickle
+
+        try:
+            with (self.folder / key).open("rb") as entry:
+                data, lines, display, diagnostics = _plain_unpickler(entry).load()
+        except (OSError, pickle.UnpicklingError, ValueError, TypeError, EOFError, AttributeError, ImportError,
+                IndexError, KeyError, RecursionError, MemoryError):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return (SourceFile(path, display, data, lines) if data is not None else None), diagnostics
+
+    def put(self, key: str, found: tuple[SourceFile | None, list[Diagnostic]]) -> None:
+        if self.folder is None:
+            return
+        import contextlib
+        import os
+        import pickle
+
+        source, diagnostics = found
+        body = (source.data if source else None, source.lines if source else {}, source.display if source else "",
+                diagnostics)
+        with contextlib.suppress(OSError, pickle.PicklingError, RecursionError):
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = self.folder / f".{key}.{os.getpid()}.tmp"
+            tmp.write_bytes(pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(tmp, self.folder / key)
+
+
+# What a parse holds besides plain values (str, numbers, lists, dicts, tuples, sets): YAML's dates and times,
+# and the diagnostics. An entry that names anything else is damaged (or forged) and parsed again.
+_PICKLED = {("datetime", "date"), ("datetime", "datetime"), ("datetime", "timezone"), ("datetime", "timedelta"),
+            ("protocolgen.errors", "Diagnostic")}
+
+
+def _plain_unpickler(stream: Any) -> Any:
+    import pickle
+
+    class _PlainUnpickler(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            if (module, name) not in _PICKLED:
+                raise pickle.UnpicklingError(f"{module}.{name} is not a value a parse holds")
+            return super().find_class(module, name)
+
+    return _PlainUnpickler(stream)
+
+
+_CODE: str | None = None
+_CACHE: ParseCache | None = None
+
+
+def parse_cache() -> ParseCache:
+    """The process's parse cache, in ``<cache folder>/yaml`` (``PROTOCOLGEN_CACHE_DIR=off`` turns it off)."""
+    global _CACHE
+    import os
+
+    from .stamp import cache_dir
+
+    folder = None if os.environ.get("PROTOCOLGEN_CACHE_DIR") == "off" else cache_dir() / "yaml"
+    if _CACHE is None or _CACHE.folder != folder:
+        _CACHE = ParseCache(folder)
+    return _CACHE
+
+
+def load_yaml(path: Path, display: str) -> tuple[SourceFile | None, list[Diagnostic]]:
+    """Parse one YAML file (or take its parse from the cache, by content). Returns (None, problems) when it
+    cannot be used at all."""
+    raw = _read(path)
+    if isinstance(raw, str):
+        return None, [Diagnostic(display, None, "", raw, "error", "")]
+    cache = parse_cache()
+    key = cache.key(raw, display)
+    found = cache.get(key, path)
+    if found is None:
+        found = _parse_yaml(path, display, raw)
+        cache.put(key, found)
+    return found
+
+
+def _parse_yaml(path: Path, display: str, raw: bytes) -> tuple[SourceFile | None, list[Diagnostic]]:
     def problem(message: str, line: int | None = None, hint: str = "", loc: Loc = ()) -> tuple[None, list[Diagnostic]]:
         return None, [Diagnostic(display, line, format_loc(loc), message, "error", hint)]
 
-    raw = _read(path)
-    if isinstance(raw, str):
-        return problem(raw)
     text = _decode(raw)
     if isinstance(text, tuple):
         return problem(*text)

@@ -30,6 +30,8 @@ import json
 import os
 import re
 import zipfile
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -56,12 +58,27 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+_SUMMARIES: dict[tuple[str, str], dict[str, str]] = {}
+_SUMMARIES_KEPT = 20_000  # inputs remembered (a county's agencies, panels and register entries, many times over)
+
+
 def summarise_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
-    """What the manifest keeps of a job's inputs: per input a hash per field, or the value if it is small."""
+    """What the manifest keeps of a job's inputs: per input a hash per field, or the value if it is small.
+
+    The same input (an agency, a register entry) is summarised for every document that reads it: its whole
+    value is serialised once per document (one fast call), and the hash per field is computed only the first
+    time that value is seen in this process."""
     out: dict[str, Any] = {}
     for name, value in inputs.items():
         if isinstance(value, dict):
-            out[name] = {key: sha256(_canonical(item))[:16] for key, item in sorted(value.items())}
+            key = (name, sha256(_canonical(value)))
+            summary = _SUMMARIES.get(key)
+            if summary is None:
+                summary = {field: sha256(_canonical(item))[:16] for field, item in sorted(value.items())}
+                if len(_SUMMARIES) >= _SUMMARIES_KEPT:
+                    _SUMMARIES.clear()
+                _SUMMARIES[key] = summary
+            out[name] = summary  # shared by every document that reads the input; never changed once made
         else:
             out[name] = value
     return out
@@ -222,12 +239,31 @@ class Manifest:
     def to_json(self) -> str:
         body = {"format": FORMAT, "documents": {k: v.to_json() for k, v in sorted(self.documents.items())},
                 "reports": dict(sorted(self.reports.items())), "area": self.area}
-        return json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        # Compact: a county's manifest is megabytes of hashes, and an indented dump is made by json's pure-Python
+        # encoder, several times slower than the compact one; it is read by protocolgen, not by people.
+        return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(", ", ": ")) + "\n"
 
     def known_hashes(self, relpath: str) -> set[str]:
         """Every hash protocolgen is known to have written at ``relpath``."""
         known = {rec.files[relpath] for rec in self.documents.values() if relpath in rec.files}
         return known | ({self.reports[relpath]} if relpath in self.reports else set())
+
+
+class KnownHashes:
+    """``Manifest.known_hashes`` for every path at once: one pass over the records instead of one per file asked
+    about (which made a build's hand-edit check cost documents x files). A snapshot: made after the planner has
+    settled the records, before the build writes."""
+
+    def __init__(self, manifest: Manifest):
+        self._known: dict[str, set[str]] = {}
+        for record in manifest.documents.values():
+            for rel, digest in record.files.items():
+                self._known.setdefault(rel, set()).add(digest)
+        for rel, digest in manifest.reports.items():
+            self._known.setdefault(rel, set()).add(digest)
+
+    def at(self, relpath: str) -> set[str]:
+        return self._known.get(relpath, set())
 
 
 def _as_issued(record: Record) -> Record:
@@ -270,13 +306,14 @@ def settle(out_dir: Path, manifest: Manifest, journal: dict[str, set[str]], mani
     if not backup.exists() or backup.read_bytes() != manifest_bytes:
         atomic_write(backup, manifest_bytes)
     remaining: dict[str, set[str]] = {}
+    known = KnownHashes(manifest) if journal else None
     for rel, hashes in journal.items():
         path = out_dir / rel
         try:
             current = sha256(path.read_bytes()) if path.is_file() and not path.is_symlink() else None
         except OSError:
             current = None
-        if current in hashes and current not in manifest.known_hashes(rel):
+        if current in hashes and known is not None and current not in known.at(rel):
             remaining[rel] = {current}
     if remaining:
         atomic_write(out_dir / JOURNAL_NAME, _journal_bytes(remaining))
@@ -297,18 +334,54 @@ def content_hash(markdown: str, meta: Any, reference_hash: str) -> str:
     return sha256(_canonical({"markdown": markdown, "meta": printed, "style": reference_hash}))
 
 
+_UNSYNCED: ContextVar[list[Path] | None] = ContextVar("unsynced", default=None)
+
+
+@contextlib.contextmanager
+def deferred_sync() -> Iterator[None]:
+    """Inside, ``atomic_write`` leaves flushing to disk to the end of the block, where every file written is
+    flushed at once (``os.sync`` where there is one, else each file): a build's documents are all on disk
+    before its manifest is written, at a fraction of the cost of one flush per file. A process stopped midway
+    loses nothing either way: what it wrote is the system's to keep; the flush guards against a power cut."""
+    written: list[Path] = []
+    token = _UNSYNCED.set(written)
+    try:
+        yield
+    finally:
+        _UNSYNCED.reset(token)
+        if written:
+            _flush(written)
+
+
+def _flush(paths: list[Path]) -> None:
+    if hasattr(os, "sync"):
+        os.sync()
+        return
+    for path in paths:  # Windows: no system-wide flush
+        with contextlib.suppress(OSError):
+            handle = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
+            try:
+                os.fsync(handle)
+            finally:
+                os.close(handle)
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write via a temporary file and a rename: readers see the old bytes or the new, never a mix."""
     tmp = path.with_name(f".{path.name}.tmp")
+    unsynced = _UNSYNCED.get()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # A temporary file left by a stopped build is replaced, never written through (it could be a link).
         tmp.unlink(missing_ok=True)
         with open(tmp, "xb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if unsynced is None:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
+        if unsynced is not None:
+            unsynced.append(path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)

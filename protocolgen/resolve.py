@@ -559,10 +559,22 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, day)
 
 
+# A model's dump is made once per resolve() and shared by every document that reads it (a member agency is an
+# input of each of its panels' documents): a county's worth of copies was most of a build's memory. The dumps
+# are read, never changed. Keyed by id(), with the model kept alive beside it so the id cannot be reused.
+_DUMPS: dict[int, tuple[Any, Any]] = {}
+
+
 def _dump(model: Any) -> Any:
     if isinstance(model, Cited):
         model = model._entry
-    return model.model_dump(mode="json") if hasattr(model, "model_dump") else model
+    if not hasattr(model, "model_dump"):
+        return model
+    kept = _DUMPS.get(id(model))
+    if kept is None or kept[0] is not model:
+        kept = (model, model.model_dump(mode="json"))
+        _DUMPS[id(model)] = kept
+    return kept[1]
 
 
 def _legislation_inputs(law_in: dict[str, Any], repealed: Iterable[RepealedCitation]) -> dict[str, Any]:
@@ -676,6 +688,14 @@ def resolve(loaded: LoadedArea, as_of: date | None = None, only: Iterable[str] |
     A document asked for in more than one language is one job holding each language's context (the area's
     ``bilingual: one_document``), or one job per language (``separate_documents``): ``translations`` gives the
     titles (default: the bundled catalogues)."""
+    try:
+        return _with_languages(loaded, as_of, only, translations)
+    finally:
+        _DUMPS.clear()  # shared within this area's jobs only
+
+
+def _with_languages(loaded: LoadedArea, as_of: date | None, only: Iterable[str] | None,
+                    translations: dict[str, i18n.Translations] | None) -> list[Job]:
     jobs = _resolve(loaded, as_of, only)
     area = loaded.area
     assert area is not None

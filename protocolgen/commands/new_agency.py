@@ -185,6 +185,8 @@ def _question(model: type[BaseModel], name: str, info: FieldInfo, path: tuple[st
     def read(text: str) -> Any:
         text = text.strip()
         value: Any = [part.strip() for part in text.split(LIST_SEPARATOR) if part.strip()] if many else text
+        if inner is int and not many and text.lstrip("+-").isdigit():
+            value = int(text)  # whole numbers are strict in the files (yes is not 1), typed here as text
         for item in value if many else [value]:
             if choices and item not in choices:
                 raise ValueError(f"'{item}' is not one of the choices above"

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..build import BuildOptions, StaleDoc
-from ..build import status as stale_documents
 from ..errors import Diagnostic
-from ..reports import DocChange
-from ..signoff import ProtocolSignoff
-from .overview import overview
+from ..options import BuildOptions, StaleDoc
+
+if TYPE_CHECKING:
+    from ..reports import DocChange
+    from ..signoff import ProtocolSignoff
 
 
 @dataclass
@@ -42,6 +42,18 @@ def status(options: BuildOptions) -> Status:
     """Compare the output folder ``options.out_dir`` with the area ``options.area_dir`` (the other options as
     for the build that made it). Raises :class:`~protocolgen.errors.ValidationFailed` when the area has errors
     (or warnings, with ``options.strict``)."""
+    from .. import stamp
+    from ..outdir import check_folders
+
+    check_folders(options.out_dir, options.area_dir)  # OUT and the area apart, OUT a folder (or not yet made)
+    # Nothing changed since the last build: answered from the stamp, without importing the stages.
+    warnings = stamp.replay_status(options)
+    seen = stamp.replay_overview(options) if warnings is not None else None
+    if warnings is not None and seen is not None:
+        return Status([], [], warnings, seen.drafts, seen.signoff)
+    from ..build import status as stale_documents
+    from .overview import overview
+
     stale, edited, warnings = stale_documents(options)
-    seen = overview(options.area_dir, options.out_dir)
-    return Status(stale, edited, warnings, seen.drafts, seen.signoff)
+    overview_now = overview(options.area_dir, options.out_dir)
+    return Status(stale, edited, warnings, overview_now.drafts, overview_now.signoff)

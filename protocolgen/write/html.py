@@ -95,14 +95,16 @@ pre { overflow-x: auto; }
 """
 
 
-def render_html(markdown: str, meta: DocMeta, shell: str | None = None) -> str:
+def render_html(markdown: str, meta: DocMeta, shell: str | None = None, tokens: list[Token] | None = None) -> str:
     """A complete HTML page for ``markdown`` (see :mod:`protocolgen.write.markdown`).
 
     ``shell`` is the source of a page template to use instead of the bundled ``page.html.j2`` (see that file
-    for what it is given). Raises ``ValueError`` for an unknown ``:::`` container or a misused one, like the
-    Word writer, and for a shell that does not parse or uses an undefined value.
+    for what it is given). ``tokens``: ``markdown`` already parsed by ``markdown.parse``, to save parsing it
+    again; the page writer annotates them, so pass them last (after the Word writer and the coverage check).
+    Raises ``ValueError`` for an unknown ``:::`` container or a misused one, like the Word writer, and for a
+    shell that does not parse or uses an undefined value.
     """
-    tokens = mdx.parse(markdown)
+    tokens = mdx.parse(markdown) if tokens is None else tokens
     headings = mdx.outline(tokens, reserved_slugs=_RESERVED_IDS)
     _annotate(tokens, headings)
     env: dict[str, Any] = {"headings": headings, "numbered": meta.numbered_headings}

@@ -36,6 +36,8 @@ from protocolgen.write.docx.revisions import Revision, merge_documents, used_ids
 from protocolgen.write.docx.section import footer_part, header_part
 
 if TYPE_CHECKING:
+    from markdown_it.token import Token
+
     from protocolgen.write import DocMeta
 
 __all__ = ["DocxWriter"]
@@ -75,12 +77,14 @@ class DocxWriter:
             self._settings_cache[key] = self._ref.settings_xml(update_fields, language)
         return self._settings_cache[key]
 
-    def render(self, markdown: str, meta: DocMeta) -> bytes:
+    def render(self, markdown: str, meta: DocMeta, tokens: list[Token] | None = None) -> bytes:
         """A complete .docx for ``markdown`` (see :mod:`protocolgen.write.markdown`) as bytes.
 
+        ``tokens``: ``markdown`` already parsed by ``markdown.parse`` (a build parses each document once for
+        the Word writer, the HTML writer and the coverage check; the Word writer only reads them).
         Raises ``ValueError`` for an unknown ``:::`` container or a misused one.
         """
-        body = BodyWriter(self._ref, mdx.parse(markdown), meta)
+        body = BodyWriter(self._ref, mdx.parse(markdown) if tokens is None else tokens, meta)
         return self._package(body, body.build(), meta)
 
     def redline(self, old_markdown: str, new_markdown: str, meta: DocMeta, *, author: str,

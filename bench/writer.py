@@ -1,7 +1,7 @@
 """Benchmark the Word and HTML writers on a synthetic ~7-page protocol.
 
-    python benchmarks/bench_writer.py            # 200 renders
-    python benchmarks/bench_writer.py -n 50 --out /tmp/sample.docx
+    python bench/writer.py            # 200 renders
+    python bench/writer.py -n 50 --out /tmp/sample.docx
 
 Prints mean/min milliseconds per document for DocxWriter.render and render_html, the one-off cost of
 DocxWriter() (parsing the reference), and peak memory (tracemalloc) of one render. The document has a table of
