@@ -389,6 +389,17 @@ def _conditions(agency: Agency, codes: Iterable[str], register: Register) -> tup
     )
 
 
+def _bases_at_panel(bases: tuple[LawfulBasis, ...], panel: Panel) -> tuple[LawfulBasis, ...]:
+    """The bases of a service's own that can make its sharing at ``panel`` lawful. A contract with the family
+    (Art 6(1)(b)) never makes a disclosure to a multi-agency panel necessary for that contract, and consent is
+    no basis at a panel that does not ask for it (it shares whether or not the family agree): both stay in the
+    service's own notice, not in the panel's documents. A service left with nothing keeps what it has, and
+    validation says what is missing (``rules.lawful_bases``)."""
+    kept = tuple(b for b in bases if b.code != "contract"
+                 and not (b.code == "consent" and panel.consent.approach == "not_sought"))
+    return kept or bases
+
+
 def _party(agency: Agency, seat: Membership | None, loaded: LoadedArea, register: Register, when: date,
            panel: Panel | None = None, services: Sequence[str] = ()) -> Party:
     processor = law.is_processor(agency)
@@ -408,7 +419,12 @@ def _party(agency: Agency, seat: Membership | None, loaded: LoadedArea, register
     # A processor uses its controller's bases, conditions and rights: it has none of its own.
     source = contractor if processor and contractor is not None else agency
     bases = _lawful_bases(source, register, when)
+    if panel is not None:
+        bases = _bases_at_panel(bases, panel)
     codes = [b.code for b in bases]
+    conditions = () if processor else _conditions(agency, codes, register)
+    if panel is not None and panel.consent.approach == "not_sought" and any(c.point != "a" for c in conditions):
+        conditions = tuple(c for c in conditions if c.point != "a")  # no explicit consent where none is asked
     role: ControllerRole = "processor" if processor else (
         "joint_controller" if panel is not None and panel.controllers == "joint" else "controller")
     return Party(
@@ -416,7 +432,7 @@ def _party(agency: Agency, seat: Membership | None, loaded: LoadedArea, register
         role=seat.role if seat else None, representative=seat.representative if seat else None,
         contractor=contractor, processing_contract=agency.processing_contract if processor else None,
         powers=powers, sharing_basis=sharing, gdpr_bases=() if processor else bases, controller_bases=bases,
-        special_conditions=() if processor else _conditions(agency, codes, register),
+        special_conditions=conditions,
         rights=law.rights(codes, source.status == "statutory"),
         criminal_offence_data=agency.criminal_offence_data, law_enforcement=agency.law_enforcement_processing,
         shares=tuple(seat.shares) if seat else (), sends_by=seat.sends_by if seat else None,

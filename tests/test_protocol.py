@@ -381,7 +381,26 @@ def test_each_party_is_given_its_own_legal_footing(bundled: dict[str, str]) -> N
     health = conditions["Westmarsh Community Health NHS Trust"]
     assert health.startswith("Article 9(2)(h) (health or social care), with Data Protection Act 2018, Schedule 1, "
                              "paragraph 2")
-    assert conditions["Little Egrets Community Playgroup"].startswith("Article 9(2)(a) (explicit consent): ")
+    # The conference shares whether or not the family agree: no party's footing there is agreement.
+    assert "explicit consent" not in conditions["Little Egrets Community Playgroup"]
+    assert conditions["Little Egrets Community Playgroup"].startswith("Article 9(2)(g) (substantial public interest)")
+    assert not any(text.startswith(("Consent (", "Contract (")) or "; Consent (" in text or "; Contract (" in text
+                   for text in bases.values())
+
+
+def test_agreement_and_a_contract_are_a_footing_only_where_they_can_be(bundled: dict[str, str]) -> None:
+    """Consent is a lawful basis (and explicit consent a condition) at a panel that asks for agreement, never at
+    one that shares whether or not the family agree; a contract with the family is no basis at any panel."""
+    def table(panel: str, header: str) -> dict[str, str]:
+        return {name: row[1] for name, row in rows_by_first_cell(bundled[panel], "Party", header).items()}
+
+    early_bases = table("early-help", "Lawful basis, and what it is used for")
+    early_conditions = table("early-help", "Condition, and when it applies")
+    assert early_bases["Little Egrets Community Playgroup"].startswith("Consent (Article 6(1)(a))")
+    assert early_conditions["Little Egrets Community Playgroup"].startswith("Article 9(2)(a) (explicit consent)")
+    for panel in bundled:
+        for party, text in table(panel, "Lawful basis, and what it is used for").items():
+            assert "Contract (Article 6(1)(b))" not in text, (panel, party)
 
 
 @pytest.mark.parametrize("panel", ["child-protection-conference", "early-help"])
