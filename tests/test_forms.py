@@ -405,13 +405,14 @@ def test_panel_consent_form_lists_every_member(example: dict[str, Job], job_id: 
     rows = table[1:]
     members = [p for entity, services in job.context["controllers"] for p in services]
     assert len(rows) == len(members)
+    # Every seat in the example says what it brings, so the table has a column for it, filled from the seat.
+    assert table[0] == ["Member", "Who attends", "What it brings"]
     for p, row in zip(members, rows, strict=True):
         assert p.agency.name in row[0]
         assert p.entity.name in row[0]  # the organisation answerable for it, by name
         assert row[1].startswith(flat(p.representative))
-    # No seat in the example says what it brings, so the table says it once, under the table.
-    assert table[0] == ["Member", "Who attends"]
-    assert "Each member brings the information from the list above that it holds." in form.section(
+        assert p.shares and row[2] == "; ".join(flat(item) for item in p.shares)
+    assert "Each member brings the information from the list above that it holds." not in form.section(
         "Who is on the panel")
     chair = job.context["chair"]
     assert [r[0] for r in rows if "chairs the panel" in r[0]] == [rows[members.index(chair)][0]]
