@@ -156,6 +156,7 @@ class Party:
     role: str | None  # chair | member | adviser; None in an agency's own documents
     representative: str | None
     contractor: Agency | None  # the service whose work it does under contract
+    contractor_entity: Entity | None  # that service's legal person: the other party to the contract
     processing_contract: str | None
     powers: tuple[Power, ...]
     sharing_basis: SharingBasis
@@ -430,7 +431,8 @@ def _party(agency: Agency, seat: Membership | None, loaded: LoadedArea, register
     return Party(
         agency=agency, entity=entity, controller=controller, controller_role=role,
         role=seat.role if seat else None, representative=seat.representative if seat else None,
-        contractor=contractor, processing_contract=agency.processing_contract if processor else None,
+        contractor=contractor, contractor_entity=_entity(loaded, contractor.id) if contractor is not None else None,
+        processing_contract=agency.processing_contract if processor else None,
         powers=powers, sharing_basis=sharing, gdpr_bases=() if processor else bases, controller_bases=bases,
         special_conditions=conditions,
         rights=law.rights(codes, source.status == "statutory"),

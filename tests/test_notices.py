@@ -876,3 +876,24 @@ def test_panel_without_sensitive_data_cites_no_article_9(tmp_path: Path) -> None
     assert "Article 9" in before and "Article 10" in before
     text = plain(render_all(variant(tmp_path, edit))[panel_notice("youth-crime-prevention")])
     assert "Article 9" not in text and "Article 10" not in text and "sensitive" not in text
+
+
+def test_a_contracted_controller_names_the_legal_person_it_contracts_with(bundled: LoadedArea,
+                                                                         docs: dict[str, str]) -> None:
+    """A contract is made with a legal person, not with one of its services: the leisure operator's contract is
+    with the council, though the youth service is the service it works for."""
+    contracted = [a for a in bundled.agencies.values() if a.contracted_by and not is_processor(a)]
+    apart = 0
+    for agency in contracted:
+        assert agency.contracted_by is not None
+        council = bundled.entity_of(agency.contracted_by)
+        service = bundled.agencies[agency.contracted_by]
+        assert council is not None
+        text = docs[agency_notice(agency.id)]
+        if "under a contract with" not in text:
+            continue  # a GP practice's contract is stated in other words
+        assert f"under a contract with {council.name}," in text
+        if council.name != service.name:
+            apart += 1
+            assert f"under a contract with {service.name}" not in text
+    assert apart, "the example has a body contracted by one service of a larger legal person"
