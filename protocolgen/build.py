@@ -829,7 +829,20 @@ def _differs_from(path: Path, digest: str, staging: Staging) -> bool:
 
 
 def _json(value: dict) -> bytes:
-    return (json.dumps(value, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    """The coverage report as JSON: a line per document, so a change shows as a changed line. Each line is
+    made by json's C encoder (``indent`` would make every value go through the pure-Python one)."""
+    def one(item: object) -> str:
+        return json.dumps(item, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+
+    lines = []
+    for key in sorted(value):
+        item = value[key]
+        if isinstance(item, dict) and item:
+            inner = ",\n".join(f"  {one(k)}: {one(item[k])}" for k in sorted(item))
+            lines.append(f"{one(key)}: {{\n{inner}\n }}")
+        else:
+            lines.append(f"{one(key)}: {one(item)}")
+    return ("{\n " + ",\n ".join(lines) + "\n}\n").encode("utf-8")
 
 
 # --- PDF copies (build --pdf) -------------------------------------------------------------------------------
