@@ -8,6 +8,7 @@ Exit codes are ``ExitCode``: the same everywhere, and listed in README.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -39,6 +40,7 @@ class ExitCode(IntEnum):
     STALE = 3  # status: a document is stale, or a file was edited by hand since protocolgen wrote it
     HELD_BACK = 4  # build, issue: files edited by hand were not overwritten (everything else was written)
     INTERRUPTED = 130  # stopped by Ctrl+C (128 + SIGINT, as shells report it); what was written is kept
+    OUTPUT_CLOSED = 141  # the reader of the output went away (`| head`: 128 + SIGPIPE); the work itself is done
 
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -183,6 +185,13 @@ class _Group(click.Group):
             if ctx.meta.get(_JSON):
                 _emit({"ok": False, "error": str(exc), "diagnostics": []})
             ctx.exit(ExitCode.ERRORS)
+        except BrokenPipeError:
+            # The program reading the output stopped reading (`protocolgen status | head`): there is no one to
+            # tell, and nothing went wrong with the work. Point stdout at nothing so that Python's own flush
+            # at exit does not fail again, and exit as a command killed by SIGPIPE would.
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(ExitCode.OUTPUT_CLOSED)
         except OSError as exc:  # a folder or file the computer refuses: said in words, never a traceback
             from .outdir import describe_os_error
 
@@ -203,7 +212,7 @@ def main() -> None:
     safeguarding panels, generated from agency profiles (YAML).
 
     Exit codes: 0 ok; 1 errors in the area (or another error, explained); 2 usage; 3 stale (status);
-    4 hand edits held back (build, issue); 130 interrupted."""
+    4 hand edits held back (build, issue); 130 interrupted; 141 output closed by its reader."""
 
 
 # --- validate ------------------------------------------------------------------------------------------

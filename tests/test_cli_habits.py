@@ -8,6 +8,7 @@ others do, ``schema --format text``, and the public Python API (``protocolgen.bu
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -58,7 +59,8 @@ def with_error(root: Path) -> None:
 
 def test_exit_codes_are_fixed_numbers() -> None:
     assert {code.name: int(code) for code in ExitCode} == {"OK": 0, "ERRORS": 1, "USAGE": 2, "STALE": 3,
-                                                           "HELD_BACK": 4, "INTERRUPTED": 130}
+                                                           "HELD_BACK": 4, "INTERRUPTED": 130,
+                                                           "OUTPUT_CLOSED": 141}
 
 
 def test_readme_documents_every_exit_code() -> None:
@@ -338,3 +340,17 @@ def test_the_package_is_typed_and_does_not_need_python_docx() -> None:
     assert found.stdout.strip() == "[]"
     how = README.split("## How it works")[1].split("\n## ")[0]
     assert "with python-docx" not in how and "own Office Open XML writer" in how  # what writes the documents
+
+
+def test_a_reader_that_stops_reading_is_no_error(tmp_path: Path) -> None:
+    """`protocolgen schema | head -1`: the reader has gone when protocolgen writes; it exits 141, as a command
+    stopped by SIGPIPE does, with nothing on stderr (no 'error: Broken pipe', no traceback)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before protocolgen writes a word
+    proc = subprocess.Popen([sys.executable, "-m", "protocolgen", "schema"], stdout=write_end,
+                            stderr=subprocess.PIPE, cwd=tmp_path)
+    os.close(write_end)
+    assert proc.stderr is not None
+    stderr = proc.stderr.read().decode("utf-8", "replace")
+    assert proc.wait(timeout=60) == ExitCode.OUTPUT_CLOSED
+    assert stderr == ""
