@@ -20,6 +20,11 @@ so tests do not hard-code line numbers.
 from __future__ import annotations
 
 import copy
+import os
+import signal
+import subprocess
+import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -253,3 +258,33 @@ def none_at(loaded: Any, file: str, field: str | None = None) -> None:
     """Assert there is no diagnostic at all at ``file`` (and ``field``, if given)."""
     found = [d.format() for d in loaded.diagnostics if d.file == file and (field is None or d.field == field)]
     assert found == [], "\n".join(found)
+
+
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def killed_build(root: Path, out: Path, at: str, may_finish: bool = False) -> bool:
+    """A build in another process, killed with SIGKILL as it writes its ``at``-th file (or the file named ``at``):
+    no exception handler, no ``finally`` runs, as when the computer stops. Whether it was killed (with
+    ``may_finish``, a build that writes fewer files than ``at`` may end by itself)."""
+    script = textwrap.dedent(f"""
+        import os, signal, sys
+        from pathlib import Path
+        import protocolgen.manifest as manifest
+        from protocolgen import BuildOptions, build
+        real = manifest.atomic_write
+        count = 0
+        def dying(path, data):
+            global count
+            count += 1
+            if str(count) == {at!r} or path.name == {at!r}:
+                os.kill(os.getpid(), signal.SIGKILL)
+            real(path, data)
+        sys.modules['protocolgen.build'].atomic_write = dying
+        manifest.atomic_write = dying
+        build(BuildOptions(area_dir=Path({str(root)!r}), out_dir=Path({str(out)!r})))
+    """)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_ROOT), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-c", script], cwd=_ROOT, capture_output=True, env=env)
+    assert proc.returncode == -signal.SIGKILL or (may_finish and proc.returncode == 0), proc.stderr.decode()
+    return proc.returncode != 0

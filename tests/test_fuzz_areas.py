@@ -268,7 +268,7 @@ def test_builds_killed_at_random_points_then_rebuilt(tmp_path_factory: pytest.Te
     """SIGKILL at a point Hypothesis picks among the files a build writes (journal, documents, reports, the
     manifest and its copy; a build that writes fewer ends by itself), one or two builds in a row, then a
     rebuild: OUT is as a build from scratch leaves it."""
-    from test_hostile_catalogue import _killed_build, _snapshot
+    from test_hostile_catalogue import _snapshot
 
     runner = CliRunner()
     counts = Counts()
@@ -282,7 +282,7 @@ def test_builds_killed_at_random_points_then_rebuilt(tmp_path_factory: pytest.Te
         assert runner.invoke(main, ["build", str(root), "-o", str(out)]).exit_code == 0
         for number, at in enumerate(kills):
             A.set_field(root, A.AREA, "name", f"North Safeguarding Children Partnership {number}")
-            counts.builds += _killed_build(root, out, str(at), may_finish=True)
+            counts.builds += A.killed_build(root, out, str(at), may_finish=True)
         result = runner.invoke(main, ["build", str(root), "-o", str(out)])
         shown = f"killed at {kills}\n{result.output}"
         assert result.exit_code == 0 and "edited by hand" not in result.output, shown

@@ -57,11 +57,9 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -187,7 +185,7 @@ def _apply(step: dict[str, Any], root: Path, out: Path, templates: Path, monkeyp
     elif kind == "manifest":
         _edit_manifest(out, spec["path"], spec.get("value"), spec.get("delete", False))
     elif kind == "killed_build":
-        _killed_build(root, out, str(spec))
+        A.killed_build(root, out, str(spec))
     else:
         raise AssertionError(f"unknown step {kind}")
 
@@ -218,33 +216,6 @@ def _edit_manifest(out: Path, path: list[str], value: Any, delete: bool) -> None
         else:
             target[path[-1]] = copy.deepcopy(value)
         (out / name).write_text(json.dumps(data), encoding="utf-8")
-
-
-def _killed_build(root: Path, out: Path, at: str, may_finish: bool = False) -> bool:
-    """A build in another process, killed with SIGKILL as it writes its ``at``-th file (or the file named ``at``):
-    no exception handler, no ``finally`` runs, as when the computer stops. Whether it was killed (with
-    ``may_finish``, a build that writes fewer files than ``at`` may end by itself)."""
-    script = textwrap.dedent(f"""
-        import os, signal, sys
-        from pathlib import Path
-        import protocolgen.manifest as manifest
-        from protocolgen import BuildOptions, build
-        real = manifest.atomic_write
-        count = 0
-        def dying(path, data):
-            global count
-            count += 1
-            if str(count) == {at!r} or path.name == {at!r}:
-                os.kill(os.getpid(), signal.SIGKILL)
-            real(path, data)
-        sys.modules['protocolgen.build'].atomic_write = dying
-        manifest.atomic_write = dying
-        build(BuildOptions(area_dir=Path({str(root)!r}), out_dir=Path({str(out)!r})))
-    """)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, env=env)
-    assert proc.returncode == -signal.SIGKILL or (may_finish and proc.returncode == 0), proc.stderr.decode()
-    return proc.returncode != 0
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

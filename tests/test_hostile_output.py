@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import zipfile
 from pathlib import Path
 
@@ -266,25 +264,7 @@ def test_sigkill_at_any_point_then_a_rebuild_finishes_the_work(area: Path, tmp_p
     build(BuildOptions(area_dir=area, out_dir=out))
     build(BuildOptions(area_dir=area, out_dir=clean))
     A.set_field(area, A.AREA, "name", "North Safeguarding Children Partnership (renamed)")
-    script = textwrap.dedent(f"""
-        import os, signal, sys
-        from pathlib import Path
-        import protocolgen.manifest as manifest
-        from protocolgen import BuildOptions, build
-        real = manifest.atomic_write
-        count = 0
-        def dying(path, data):
-            global count
-            count += 1
-            if str(count) == {kill_at!r} or path.name == {kill_at!r}:
-                os.kill(os.getpid(), signal.SIGKILL)
-            real(path, data)
-        sys.modules['protocolgen.build'].atomic_write = dying
-        manifest.atomic_write = dying
-        build(BuildOptions(area_dir=Path({str(area)!r}), out_dir=Path({str(out)!r})))
-    """)
-    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True)
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    assert A.killed_build(area, out, kill_at)
     assert (out / LOCK_NAME).exists()  # left behind by the killed build
     result = build(BuildOptions(area_dir=area, out_dir=out))
     assert result.edited == []
