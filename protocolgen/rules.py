@@ -202,7 +202,7 @@ def contracts_and_processors(loaded: LoadedArea) -> None:
 
 @rule("UK GDPR Art 6(1), 6(3), 13(1)(d)", "lawful bases are true: public authorities use public task, a legal "
       "obligation names its law, legitimate interests are stated, consent is not the basis for sharing against a "
-      "refusal")
+      "refusal, and each seat keeps a basis that fits its panel")
 def lawful_bases_are_true(loaded: LoadedArea) -> None:
     as_of = _as_of(loaded)
     register = _register(loaded)
@@ -249,6 +249,23 @@ def lawful_bases_are_true(loaded: LoadedArea) -> None:
                 hint="add recognised_legitimate_interest" if as_of is None or as_of >= law.SAFEGUARDING_RLI_FROM
                 else "add legitimate_interests with the interests pursued",
             )
+        elif codes:
+            # At a panel a contract with the family is no basis, nor is consent where the panel shares whether
+            # or not the family agree (resolve drops both from the panel's documents): say so where nothing is left.
+            for i, seat in enumerate(agency.panels):
+                panel = loaded.panels.get(seat.panel)
+                if panel is None:
+                    continue
+                left = {c for c in codes if c != "contract" and not (c == "consent" and
+                                                                     panel.consent.approach == "not_sought")}
+                if not left:
+                    loaded.report(
+                        where, ("panels", i, "panel"),
+                        f"has no lawful basis for sharing at the panel '{panel.id}': "
+                        f"{' and '.join(sorted(codes))} cannot make a disclosure to it lawful (a contract with the "
+                        "family never does; consent does not where the panel shares whether or not the family agree)",
+                        hint="add recognised_legitimate_interest (or, for a public body, public_task) to uk_gdpr_bases",
+                    )
 
 
 def _entity_where(loaded: LoadedArea, agency: Agency) -> tuple[str, tuple[str, ...]]:

@@ -290,6 +290,26 @@ def test_voluntary_body_relying_only_on_consent_cannot_share_against_a_refusal(r
     assert problem.hint == "add recognised_legitimate_interest"
 
 
+def test_a_seat_needs_a_basis_that_fits_its_panel(root: Path) -> None:
+    """A contract with the family is no basis at a panel; consent none at a panel that does not ask for it."""
+    A.set_field(root, A.CHARITY, "status", "private")
+    A.set_field(root, A.CHARITY, "uk_gdpr_bases", ["contract"])
+    problem = A.only(inspect_area(root), A.CHARITY, "panels[0].panel")
+    assert "no lawful basis for sharing at the panel 'early-help'" in problem.message
+    assert "contract" in problem.message and "recognised_legitimate_interest" in problem.hint
+    A.set_field(root, A.CHARITY, "uk_gdpr_bases", ["contract", "recognised_legitimate_interest"])
+    A.none_at(inspect_area(root), A.CHARITY, "panels[0].panel")
+
+
+def test_consent_is_a_basis_only_where_the_panel_asks(root: Path) -> None:
+    A.set_field(root, A.HEALTH, "uk_gdpr_bases", ["consent"])  # a public body (the voluntary case has its own rule)
+    A.none_at(inspect_area(root), A.HEALTH, "panels[0].panel")  # the panel asks for agreement
+    A.set_field(root, A.PANEL, "consent.approach", "not_sought")
+    problem = A.only(inspect_area(root), A.HEALTH, "panels[0].panel")
+    assert "consent cannot make a disclosure to it lawful" in problem.message
+    assert "public_task" in problem.hint
+
+
 @pytest.mark.parametrize("issue_date", ["2025-06-01", "2026-02-04"])
 def test_recognised_legitimate_interest_before_it_started(root: Path, issue_date: str) -> None:
     A.set_field(root, A.AREA, "issue_date", issue_date)
