@@ -288,3 +288,15 @@ def killed_build(root: Path, out: Path, at: str, may_finish: bool = False) -> bo
     proc = subprocess.run([sys.executable, "-c", script], cwd=_ROOT, capture_output=True, env=env)
     assert proc.returncode == -signal.SIGKILL or (may_finish and proc.returncode == 0), proc.stderr.decode()
     return proc.returncode != 0
+
+
+def docx_text(path: Path) -> str:
+    """All the text a reader sees in a Word document: paragraphs, table cells, headers and footers."""
+    import docx
+
+    document = docx.Document(str(path))
+    parts = [p.text for p in document.paragraphs]
+    parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    for section in document.sections:
+        parts += [p.text for p in section.footer.paragraphs] + [p.text for p in section.header.paragraphs]
+    return "\n".join(parts)

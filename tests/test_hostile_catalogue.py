@@ -65,7 +65,6 @@ from pathlib import Path
 from typing import Any
 
 import arealib as A
-import docx
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -225,15 +224,6 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
             if p.is_file() and not p.is_symlink()}
 
 
-def _docx_text(path: Path) -> str:
-    document = docx.Document(str(path))
-    parts = [p.text for p in document.paragraphs]
-    parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
-    for section in document.sections:
-        parts += [p.text for p in section.footer.paragraphs] + [p.text for p in section.header.paragraphs]
-    return "\n".join(parts)
-
-
 _BAD_LINK = re.compile(rb"(?i)(href=\"|Target=\")\s*(javascript|vbscript|file|data):")
 
 
@@ -300,7 +290,7 @@ def test_catalogue(case: dict[str, Any], tmp_path: Path, monkeypatch: pytest.Mon
         if not case.get("build_first"):
             assert not out.exists() or not any(out.iterdir()), shown
     if "docx" in expect:
-        text = _docx_text(out / expect["docx"]["file"])
+        text = A.docx_text(out / expect["docx"]["file"])
         for needle in expect["docx"].get("contains", []):
             assert needle in text, f"expected {needle!r} in the document text:\n{text[:3000]}"
         for needle in expect["docx"].get("not_contains", []):

@@ -43,15 +43,6 @@ def _cli(*args: object) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def _docx_text(path: Path) -> str:
-    document = docx.Document(str(path))
-    parts = [p.text for p in document.paragraphs]
-    parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
-    for section in document.sections:
-        parts += [p.text for p in section.footer.paragraphs] + [p.text for p in section.header.paragraphs]
-    return "\n".join(parts)
-
-
 # --- where OUT may be ------------------------------------------------------------------------------------
 
 
@@ -315,7 +306,7 @@ def test_a_change_printed_only_in_the_footer_reissues_the_document(area: Path, t
     assert "panels/early-help/protocol" in {s.id for s in stale}
     result = build(BuildOptions(area_dir=area, out_dir=out))
     assert "panels/early-help/protocol" in {c.id for c in result.changes}
-    assert printed in _docx_text(out / PROTOCOL)
+    assert printed in A.docx_text(out / PROTOCOL)
     assert status(BuildOptions(area_dir=area, out_dir=out))[0] == []
 
 
@@ -385,7 +376,7 @@ def test_a_hand_edited_manifest_never_reaches_outside_out_nor_crashes(area: Path
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "javascript:" not in index and "outside.docx" not in index
     assert "edited by hand" not in output  # its own document is recognised, not refused
-    assert "North Early Help Panel (renamed)" in _docx_text(out / PROTOCOL)
+    assert "North Early Help Panel (renamed)" in A.docx_text(out / PROTOCOL)
 
 
 def _issue(area: Path, out: Path, when: str) -> None:
@@ -436,7 +427,7 @@ def test_a_lost_manifest_keeps_versions_and_recognises_the_documents(area: Path,
     assert code == 0 and "edited by hand" not in output
     record = _protocol_record(out)
     assert (record["version"], record["status"], record["issued"]["version"]) == ("1.2", "draft", "1.1")
-    text = _docx_text(out / PROTOCOL)
+    text = A.docx_text(out / PROTOCOL)
     assert "North Early Help Panel Two" in text and "1.2" in text
 
 
