@@ -197,32 +197,29 @@ def problems(catalog: Catalog) -> list[str]:
     return out
 
 
+def _sync(path: Path, data: bytes, check: bool) -> int:
+    """Write ``data`` to ``path``; with ``check``, change nothing and return 1 (saying so) if they differ."""
+    if not check:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return 0
+    if path.is_file() and path.read_bytes() == data:
+        return 0
+    print(f"{path.relative_to(ROOT)} is out of date: run python tools/update_catalogue.py")
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is out of date")
     args = parser.parse_args(argv)
     pot = template()
-    status = 0
-    pot_bytes = _dump(pot)
-    if args.check:
-        if not POT.is_file() or POT.read_bytes() != pot_bytes:
-            print(f"{POT.relative_to(ROOT)} is out of date: run python tools/update_catalogue.py")
-            status = 1
-    else:
-        POT.parent.mkdir(parents=True, exist_ok=True)
-        POT.write_bytes(pot_bytes)
+    status = _sync(POT, _dump(pot), args.check)
     for language in i18n.LANGUAGES:
         if language == "en":
             continue
         catalog, path = updated(language, pot)
-        data = _dump(catalog)
-        if args.check:
-            if not path.is_file() or path.read_bytes() != data:
-                print(f"{path.relative_to(ROOT)} is out of date: run python tools/update_catalogue.py")
-                status = 1
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+        status |= _sync(path, _dump(catalog), args.check)
         found = problems(catalog)
         for problem in found:
             print(f"{path.relative_to(ROOT)}: {problem}")
