@@ -709,7 +709,7 @@ def _gather_and_write(options: BuildOptions, loaded: LoadedArea, jobs: list[Job]
     with deferred_sync():
         for item in to_write:
             for rel, digest in item.files.items():
-                if rel.endswith(".md"):  # a review copy (--emit-markdown) is protected from overwriting like a report
+                if rel == f"{item.job.id}.md":  # the review copy (--emit-markdown), protected like a report
                     _write_report(out, rel, staging.read(digest), manifest, journal, options.force, result)
                 elif _differs_from(out / rel, digest, staging):
                     atomic_write(out / rel, staging.read(digest))

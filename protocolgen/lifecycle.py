@@ -20,11 +20,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .manifest import Record, next_version, sha256
+from .manifest import ISSUED_DIR, Record, next_version, sha256
 from .models import Area
 from .resolve import DocInfo, HistoryRow, Job, add_months
-
-ISSUED_DIR = ".protocolgen/issued"
 
 
 def is_protocol(doc_id: str) -> bool:

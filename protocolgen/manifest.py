@@ -45,6 +45,7 @@ BACKUP_NAME = ".protocolgen-manifest.backup.json"
 JOURNAL_NAME = ".protocolgen-pending.json"
 FORMAT = 2  # 2: drafts and issues (status, issued, changes); format 1 manifests are read as all issued
 DOCUMENT_SUFFIXES = (".docx", ".html", ".md", ".pdf")
+ISSUED_DIR = ".protocolgen/issued"  # where `issue` keeps a copy of each issued version (see lifecycle)
 REPORT_SUFFIXES = (*DOCUMENT_SUFFIXES, ".json")  # coverage.json beside the other reports
 # The reports every build writes at the top of OUT (beside the documents).
 REPORT_NAMES = ("index.html", "changes.md", "changes.docx", "coverage.md", "coverage.json")
@@ -308,6 +309,9 @@ def settle(out_dir: Path, manifest: Manifest, journal: dict[str, set[str]], mani
     remaining: dict[str, set[str]] = {}
     known = KnownHashes(manifest) if journal else None
     for rel, hashes in journal.items():
+        folder, _, _name = rel.rpartition("/")
+        if folder.startswith(f"{ISSUED_DIR}/") and folder[len(ISSUED_DIR) + 1:] in manifest.documents:
+            continue  # a copy of an issued version, which its document's record now stands for
         path = out_dir / rel
         try:
             current = sha256(path.read_bytes()) if path.is_file() and not path.is_symlink() else None

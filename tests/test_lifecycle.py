@@ -372,3 +372,20 @@ def test_reviews_say_what_is_overdue_and_due(root: Path, tmp_path: Path) -> None
     said = ok("reviews", root, "-o", out, "--date", "2026-12-01", "--within", "130")
     assert said.count("  due: ") == drafts
     assert run("reviews", root, "-o", out, "--within", "-3").exit_code == 2
+
+
+def test_a_build_after_an_issue_writes_nothing_and_finds_nothing_damaged(root: Path, tmp_path: Path) -> None:
+    """The copies an issue keeps of each issued version (under OUT/.protocolgen/issued) are documents' files,
+    not reports: the next build recognises them, warns of nothing and writes nothing."""
+    out = tmp_path / "out"
+    ok("build", root, "-o", out)
+    ok("issue", root, "-o", out, "--date", "2026-04-01")
+    kept = sorted(p.relative_to(out).as_posix() for p in (out / ".protocolgen" / "issued").rglob("*.md"))
+    assert kept, "the issue keeps a copy of each issued version"
+    before = files(out)
+    result = run("build", root, "-o", out)
+    assert result.exit_code == 0 and "damaged" not in result.output and "warning" not in result.output, result.output
+    assert "nothing was written" in result.output
+    assert files(out) == before
+    manifest = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert not set(kept) & set(manifest["reports"])
