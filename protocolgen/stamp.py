@@ -201,29 +201,26 @@ def replay_build(options: BuildOptions) -> BuildResult | None:
         return None
 
 
-def replay_status(options: BuildOptions) -> list[Diagnostic] | None:
-    """``status``'s warnings when nothing is stale or edited, from the stamp; None when status must look."""
+def _status_stamp(options: BuildOptions) -> dict[str, Any] | None:
+    """The stamp, if it describes what ``status`` with ``options`` would compare (its own options do not
+    include writing Markdown or forcing)."""
     import dataclasses
 
-    data = _current(dataclasses.replace(options, emit_markdown=False, force=False))
-    if data is None:
-        return None
+    return _current(dataclasses.replace(options, emit_markdown=False, force=False))
+
+
+def _warnings_in(data: dict[str, Any]) -> list[Diagnostic] | None:
     try:
         return _diagnostics(data["validation_warnings"])
     except (KeyError, TypeError, ValueError):
         return None
 
 
-def replay_overview(options: BuildOptions) -> Any | None:
-    """``commands.overview.overview``'s answer (drafts waiting to be issued, sign-off of each issued protocol)
-    from the stamp, when it still describes OUT: it depends only on the manifest (an output) and the sign-off
-    register (an input), both unchanged. Plain objects with the same attributes; None when status must look."""
-    import dataclasses
+def _overview_in(data: dict[str, Any]) -> Any | None:
     import datetime
     from types import SimpleNamespace as Row
 
-    data = _current(dataclasses.replace(options, emit_markdown=False, force=False))
-    if data is None or not isinstance(data.get("overview"), dict):
+    if not isinstance(data.get("overview"), dict):
         return None
     try:
         seen = data["overview"]
@@ -235,6 +232,30 @@ def replay_overview(options: BuildOptions) -> Any | None:
     except (KeyError, TypeError, ValueError, IndexError):
         return None
     return Row(drafts=drafts, signoff=signoff)
+
+
+def replay_status(options: BuildOptions) -> list[Diagnostic] | None:
+    """``status``'s warnings when nothing is stale or edited, from the stamp; None when status must look."""
+    data = _status_stamp(options)
+    return None if data is None else _warnings_in(data)
+
+
+def replay_overview(options: BuildOptions) -> Any | None:
+    """``commands.overview.overview``'s answer (drafts waiting to be issued, sign-off of each issued protocol)
+    from the stamp, when it still describes OUT: it depends only on the manifest (an output) and the sign-off
+    register (an input), both unchanged. Plain objects with the same attributes; None when status must look."""
+    data = _status_stamp(options)
+    return None if data is None else _overview_in(data)
+
+
+def replay_full_status(options: BuildOptions) -> tuple[list[Diagnostic], Any] | None:
+    """Both of the above from one look at the stamp (the inputs hashed and OUT read once); None when status
+    must look."""
+    data = _status_stamp(options)
+    if data is None:
+        return None
+    warnings, seen = _warnings_in(data), _overview_in(data)
+    return None if warnings is None or seen is None else (warnings, seen)
 
 
 def overview_rows(drafts: list[Any], signoff: list[Any]) -> dict[str, Any]:

@@ -111,6 +111,9 @@ def test_status_from_the_stamp_prints_what_status_prints(tmp_path: Path, monkeyp
     _cli("build", area, "-o", out)
     options = BuildOptions(area_dir=area, out_dir=out)
     assert stamp.replay_overview(options) is not None
+    full = stamp.replay_full_status(options)  # status's one look at the stamp: the same answers as the two
+    assert full is not None and full[0] == stamp.replay_status(options)
+    assert full[1] == stamp.replay_overview(options)
     fast = _cli("status", area, "-o", out)
     assert "not signed" in fast[1] and "draft:" in fast[1]
     monkeypatch.setenv("PROTOCOLGEN_CACHE_DIR", str(tmp_path / "no-cache"))

@@ -47,9 +47,9 @@ def status(options: BuildOptions) -> Status:
 
     check_folders(options.out_dir, options.area_dir)  # OUT and the area apart, OUT a folder (or not yet made)
     # Nothing changed since the last build: answered from the stamp, without importing the stages.
-    warnings = stamp.replay_status(options)
-    seen = stamp.replay_overview(options) if warnings is not None else None
-    if warnings is not None and seen is not None:
+    replayed = stamp.replay_full_status(options)
+    if replayed is not None:
+        warnings, seen = replayed
         return Status([], [], warnings, seen.drafts, seen.signoff)
     from ..build import status as stale_documents
     from .overview import overview
