@@ -204,19 +204,13 @@ class _Inputs:
         return summary
 
 
-def _check_output_dir(out_dir: Path, area_dir: Path | None = None) -> None:
-    outdir.check_folders(out_dir, area_dir)
-
-
 def status(options: BuildOptions) -> tuple[list[StaleDoc], list[str], list[Diagnostic]]:
     """Stale documents with reasons, and hand-edited files; writes nothing."""
-    _check_output_dir(options.out_dir, options.area_dir)
-    quick = stamp.replay_status(options)  # nothing changed since the last build: nothing is stale
+    quick = stamp.replay_status(options)  # refuses OUT if unusable; nothing changed since the last build: nothing is stale
     if quick is not None:
         return [], [], quick
     loaded = load_area(options.area_dir, options.strict)
     check_selection(loaded, options.only)
-    _check_output_dir(options.out_dir, options.area_dir)
     renderer = Renderer(options.templates_dir)
     inputs = _Inputs(renderer, options.reference_docx)
     outdir.check_targets(options.out_dir, [MANIFEST_NAME, BACKUP_NAME])
@@ -511,8 +505,7 @@ def build(options: BuildOptions, progress: Callable[[Iterable[Job]], Iterable[Jo
     """Validate the area, then (re)write every document whose inputs or content changed, as a draft (or, with
     ``options.issue``, issue the current drafts)."""
     office = _office(options)  # --pdf without LibreOffice fails here, before any work
-    _check_output_dir(options.out_dir, options.area_dir)
-    quick = stamp.replay_build(options)  # every input and output as the last build left them: a no-op
+    quick = stamp.replay_build(options)  # refuses OUT if unusable; inputs and outputs as the last build left them
     if quick is not None:
         return quick
     with outdir.holding(options.out_dir):  # one build at a time in OUT

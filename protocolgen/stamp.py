@@ -184,9 +184,18 @@ def _diagnostics(rows: Any) -> list[Diagnostic]:
                        str(r["message"]), "warning", str(r["hint"])) for r in rows]
 
 
+def _folders_apart(options: BuildOptions) -> None:
+    """Refuse (``OutputProblem``) an OUT that is a file, a dangling link, or overlaps the area: checked here,
+    first, because every build and status asks the stamp before anything else."""
+    from .outdir import check_folders
+
+    check_folders(options.out_dir, options.area_dir)
+
+
 def replay_build(options: BuildOptions) -> BuildResult | None:
     """A no-op build's result from the stamp, or None when the build must run (``options.issue``, ``--force``
-    and changed inputs or outputs all run it)."""
+    and changed inputs or outputs all run it). Refuses OUT first if it cannot be written (``_folders_apart``)."""
+    _folders_apart(options)
     if options.issue or options.force:
         return None
     data = _current(options)
@@ -206,6 +215,7 @@ def _status_stamp(options: BuildOptions) -> dict[str, Any] | None:
     include writing Markdown or forcing)."""
     import dataclasses
 
+    _folders_apart(options)
     return _current(dataclasses.replace(options, emit_markdown=False, force=False))
 
 

@@ -43,10 +43,9 @@ def status(options: BuildOptions) -> Status:
     for the build that made it). Raises :class:`~protocolgen.errors.ValidationFailed` when the area has errors
     (or warnings, with ``options.strict``)."""
     from .. import stamp
-    from ..outdir import check_folders
 
-    check_folders(options.out_dir, options.area_dir)  # OUT and the area apart, OUT a folder (or not yet made)
-    # Nothing changed since the last build: answered from the stamp, without importing the stages.
+    # OUT refused if unusable; nothing changed since the last build: answered from the stamp, without importing
+    # the stages.
     replayed = stamp.replay_full_status(options)
     if replayed is not None:
         warnings, seen = replayed
